@@ -1,0 +1,123 @@
+"""The QMS platform's web app: ``create_app()`` is the one place where web, engine, database,
+auth and jobs meet.
+
+``python app.py`` (or ``qms serve``) prepares the database on first start (migrations, default
+tenant, first admin), prints the URL and login, and serves on HOST:PORT.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Mapping
+
+import click
+from flask import Flask, redirect, url_for
+from flask.cli import FlaskGroup
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from engine.services.bootstrap import SetupResult, ensure_initial_setup
+from engine.settings import Settings, load_settings
+from engine.storage.db import make_engine, session_scope, upgrade_database
+
+
+def _settings_for(test_config: Mapping[str, Any] | None) -> Settings:
+    """Environment variables, overridden by upper-case string keys of ``test_config``."""
+    env = dict(os.environ)
+    for key, value in (test_config or {}).items():
+        if key.isupper() and isinstance(value, str):
+            env[key] = value
+    return load_settings(env)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app. ``test_config`` overrides settings (tests pass a temp database)."""
+    settings = _settings_for(test_config)
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        QMS_SETTINGS=settings,
+        AUTO_MIGRATE=True,
+        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    if test_config:
+        app.config.update(test_config)
+    db = make_engine(app.config["DATABASE_URL"])
+    app.extensions["qms_db"] = db
+    if app.config["AUTO_MIGRATE"]:
+        upgrade_database(db)
+    _register_web(app)
+    return app
+
+
+def _register_web(app: Flask) -> None:
+    from runtime import errors, health
+
+    errors.register_error_handlers(app)
+    app.register_blueprint(health.bp)
+    app.add_url_rule("/", "index", lambda: redirect(url_for("health.health_page")))
+
+
+def prepare_first_start(db: Engine, settings: Settings) -> SetupResult:
+    """Default tenant and admin when the database is new; safe when several processes race."""
+    try:
+        with session_scope(db) as session:
+            return ensure_initial_setup(session, settings.admin_email, settings.admin_password)
+    except IntegrityError:  # another process created them a moment ago
+        with session_scope(db) as session:
+            return ensure_initial_setup(session, settings.admin_email, settings.admin_password)
+
+
+def _print_welcome(settings: Settings, result: SetupResult) -> None:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    print(f"\n  QMS is running at http://{host}:{settings.port}/", flush=True)
+    if result.admin_password:
+        print(f"  First start: admin login {result.admin_email} / {result.admin_password}"
+              "  (shown once; change it after logging in)", flush=True)
+    elif result.admin_email:
+        print(f"  Admin login: {result.admin_email}", flush=True)
+    print(f"  Database: {settings.database_url.split('@')[-1]}\n", flush=True)
+
+
+def main() -> None:
+    """``python app.py``: prepare the database, print URL and login, serve."""
+    app = create_app()
+    settings: Settings = app.config["QMS_SETTINGS"]
+    result = prepare_first_start(app.extensions["qms_db"], settings)
+    _print_welcome(settings, result)
+    app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+
+
+cli = FlaskGroup(create_app=create_app, add_default_commands=True,
+                 help="QMS platform administration. Run 'qms serve' to start the web app.")
+
+
+@cli.command("serve")
+def serve_command() -> None:
+    """Prepare the database, print the URL and login, and serve (like python app.py)."""
+    main()
+
+
+@cli.command("init")
+def init_command() -> None:
+    """Run the migrations and create the default tenant and admin (idempotent)."""
+    app = create_app()
+    result = prepare_first_start(app.extensions["qms_db"], app.config["QMS_SETTINGS"])
+    if result.created:
+        click.echo(f"Created tenant {result.tenant_id} and admin {result.admin_email}"
+                   + (f" / {result.admin_password}" if result.admin_password else ""))
+    else:
+        click.echo("Database is up to date; nothing to create.")
+
+
+def cli_main() -> None:
+    """Entry point of the ``qms`` console command."""
+    cli(prog_name="qms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

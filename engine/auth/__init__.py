@@ -1,0 +1,1 @@
+"""Authentication primitives that do not depend on the web layer."""

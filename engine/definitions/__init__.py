@@ -1,0 +1,1 @@
+"""Definitions: JSON Schemas, frozen dataclasses and the semantic checklist."""

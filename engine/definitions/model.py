@@ -1,0 +1,126 @@
+"""Frozen dataclasses the rest of the engine consumes instead of raw definition dicts.
+
+Built by :func:`engine.definitions.load_form` / ``load_app`` after validation; never build
+them from unchecked input. ``to_dict()`` gives back the JSON form (round-trip safe).
+
+A property that "may be a constant or an expression" (required, default, readonly, visible,
+min, max, min_length, max_length, pattern) holds either a plain value or an :class:`Expr`.
+In JSON an expression is written ``{"expr": "lot_size > 500"}``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Union
+
+from engine.i18n import Msg
+
+
+@dataclass(frozen=True)
+class Expr:
+    """An expression-valued property."""
+
+    source: str
+
+    def to_json(self) -> dict:
+        return {"expr": self.source}
+
+
+Prop = Union[Any, Expr]
+
+
+def label_from(data: Mapping[str, str] | None) -> Msg | None:
+    if data is None:
+        return None
+    return Msg(data.get("zh-CN") or data.get("en") or "", data.get("en") or data.get("zh-CN") or "")
+
+
+@dataclass(frozen=True)
+class ValidationRule:
+    """``expr`` must be true (or blank) for the value to be valid; otherwise ``message``."""
+
+    expr: str
+    message: Msg
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One field of a form or of a sub-table.
+
+    ``options`` holds the type-specific properties (``precision``, ``unit``, ``choices``,
+    ``form``, ``formula``, ``pattern`` of a serial …) as a read-only mapping; ``fields`` holds
+    the columns of a sub-table (which may contain sub-tables again).
+    """
+
+    key: str
+    type: str
+    label: Msg
+    required: Prop = False
+    default: Prop = None
+    readonly: Prop = False
+    visible: Prop = True
+    min: Prop = None
+    max: Prop = None
+    min_length: Prop = None
+    max_length: Prop = None
+    pattern: Prop = None
+    validations: tuple[ValidationRule, ...] = ()
+    help: Msg | None = None
+    indexed: bool = False
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    fields: tuple["FieldDef", ...] = ()
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.options.get(name, default)
+
+    def field(self, key: str) -> "FieldDef | None":
+        """A sub-table column by key."""
+        for f in self.fields:
+            if f.key == key:
+                return f
+        return None
+
+
+@dataclass(frozen=True)
+class FormDef:
+    """A form definition. ``version`` is the published version number (0 = draft)."""
+
+    key: str
+    label: Msg
+    fields: tuple[FieldDef, ...]
+    title_template: str | None = None
+    numbering: str | None = None          # pattern such as "NCR-{YYYY}-{0000}" for serial_no
+    layout: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    description: Msg | None = None
+    version: int = 0
+    format: int = 1
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+
+    def field(self, key: str) -> FieldDef | None:
+        for f in self.fields:
+            if f.key == key:
+                return f
+        return None
+
+    def to_dict(self) -> dict:
+        """The JSON definition this was loaded from."""
+        return dict(self.raw)
+
+
+@dataclass(frozen=True)
+class AppPackage:
+    """An app package: forms (and later flows, rules, reports, dashboards, roles)."""
+
+    key: str
+    label: Msg
+    version: str
+    forms: tuple[FormDef, ...]
+    description: Msg | None = None
+    format: int = 1
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+
+    def form(self, key: str) -> FormDef | None:
+        for f in self.forms:
+            if f.key == key:
+                return f
+        return None

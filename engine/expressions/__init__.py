@@ -1,0 +1,1 @@
+"""The expression language (see docs/expressions.md). Public API is filled in by the modules."""

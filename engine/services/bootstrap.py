@@ -1,0 +1,48 @@
+"""First start: a default tenant and its first admin, created once and never again."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from engine.auth.passwords import generate_password, hash_password
+from engine.storage.platform import tenants, users
+
+DEFAULT_TENANT_KEY = "default"
+DEFAULT_ADMIN_EMAIL = "admin@example.com"
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    """What first start did. ``admin_password`` is set only when it was generated just now."""
+
+    created: bool
+    tenant_id: int
+    admin_email: str
+    admin_password: str | None
+
+
+def ensure_initial_setup(session: Session, admin_email: str | None = None,
+                         admin_password: str | None = None) -> SetupResult:
+    """Create the default tenant and admin when the database has no tenant yet (idempotent)."""
+    existing = session.execute(select(tenants.c.id).order_by(tenants.c.id).limit(1)).scalar()
+    if existing is not None:
+        email = session.execute(
+            select(users.c.email).where(users.c.tenant_id == existing, users.c.is_admin.is_(True))
+            .order_by(users.c.id).limit(1)).scalar()
+        return SetupResult(False, existing, email or "", None)
+    now = datetime.now(timezone.utc)
+    tenant_id = session.execute(insert(tenants).values(
+        key=DEFAULT_TENANT_KEY, name="Default company / 默认公司", created_at=now)).inserted_primary_key[0]
+    email = (admin_email or DEFAULT_ADMIN_EMAIL).strip().lower()
+    generated = None if admin_password else generate_password()
+    session.execute(insert(users).values(
+        tenant_id=tenant_id, email=email, name="Administrator", is_admin=True, is_active=True,
+        password_hash=hash_password(admin_password or generated), lang="zh-CN", created_at=now))
+    return SetupResult(True, tenant_id, email, generated)
+
+
+def count_tenants(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(tenants)).scalar_one()

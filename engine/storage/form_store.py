@@ -1,0 +1,124 @@
+"""Repository of form definitions and their immutable published versions (never commits).
+
+A published version stores the definition JSON, the name of the record table and the physical
+layout of the record tables *after* that publish (:class:`~engine.storage.record_tables.TableSpec`):
+records are always written through the newest layout (it holds every column ever created),
+and read with the definition of the version they were written under.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine.definitions import load_form
+from engine.definitions.model import FormDef
+from engine.errors import NotFound
+from engine.i18n import msg
+from engine.storage.platform import form_definitions as fd
+from engine.storage.platform import form_versions as fv
+from engine.storage.record_tables import TableSpec
+
+
+@dataclass(frozen=True)
+class PublishedForm:
+    """A form as records need it: the definition of ``form.version`` and the newest table layout."""
+
+    form: FormDef
+    spec: TableSpec
+    current_version: int
+
+
+@lru_cache(maxsize=256)
+def _parse(definition_json: str, version: int) -> FormDef:
+    """Load a stored definition once per distinct text (FormDef is immutable, so sharing is safe)."""
+    return replace(load_form(json.loads(definition_json)), version=version)
+
+
+@lru_cache(maxsize=256)
+def _parse_spec(spec_json: str) -> TableSpec:
+    return TableSpec.from_json(json.loads(spec_json))
+
+
+def _canonical(data) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def form_from_row(definition: dict, version: int) -> FormDef:
+    return _parse(_canonical(definition), version)
+
+
+def not_found(form_key: str) -> NotFound:
+    return NotFound(msg("表单“{k}”不存在或尚未发布", "Form '{k}' does not exist or is not published", k=form_key))
+
+
+def definition_row(session: Session, tenant_id: int, form_key: str, lock: bool = False):
+    """The form_definitions row (or None); ``lock`` serialises concurrent publishes."""
+    stmt = select(fd).where(and_(fd.c.tenant_id == tenant_id, fd.c.key == form_key))
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).mappings().first()
+
+
+def version_row(session: Session, tenant_id: int, form_key: str, version: int | None = None):
+    """A form_versions row: ``version`` or the newest; None when there is none."""
+    stmt = select(fv).where(and_(fv.c.tenant_id == tenant_id, fv.c.form_key == form_key))
+    stmt = stmt.where(fv.c.version == version) if version is not None else stmt.order_by(fv.c.version.desc())
+    return session.execute(stmt.limit(1)).mappings().first()
+
+
+def stored_spec(row) -> TableSpec | None:
+    """The table layout stored with a version row (None for no row)."""
+    return None if row is None else _parse_spec(_canonical(row["storage"]["tables"]))
+
+
+def load_published(session: Session, tenant_id: int, form_key: str, version: int | None = None) -> PublishedForm:
+    """The definition of ``version`` (default: newest) with the newest table layout; NotFound if absent."""
+    latest = version_row(session, tenant_id, form_key)
+    if latest is None:
+        raise not_found(form_key)
+    row = latest if version in (None, latest["version"]) else version_row(session, tenant_id, form_key, version)
+    if row is None:
+        raise NotFound(msg("表单“{k}”没有版本 {v}", "Form '{k}' has no version {v}", k=form_key, v=version))
+    return PublishedForm(form_from_row(row["definition"], row["version"]), stored_spec(latest), latest["version"])
+
+
+def save_draft(session: Session, tenant_id: int, form_key: str, draft: dict | None, app_key: str | None = None) -> None:
+    """Create the form_definitions row or replace its draft."""
+    now = datetime.now(timezone.utc)
+    if definition_row(session, tenant_id, form_key) is None:
+        session.execute(insert(fd).values(tenant_id=tenant_id, key=form_key, app_key=app_key, draft=draft,
+                                          current_version=0, updated_at=now))
+        return
+    values = {"draft": draft, "updated_at": now}
+    if app_key is not None:
+        values["app_key"] = app_key
+    session.execute(update(fd).where(and_(fd.c.tenant_id == tenant_id, fd.c.key == form_key)).values(**values))
+
+
+def insert_version(session: Session, tenant_id: int, form: FormDef, definition: dict, spec: TableSpec,
+                   changes: list[dict], published_by: int | None) -> None:
+    """Record version ``form.version`` and make it the current one."""
+    now = datetime.now(timezone.utc)
+    session.execute(insert(fv).values(
+        tenant_id=tenant_id, form_key=form.key, version=form.version, definition=definition,
+        table_name=spec.name, storage={"tables": spec.to_json(), "changes": changes},
+        published_at=now, published_by=published_by))
+    session.execute(update(fd).where(and_(fd.c.tenant_id == tenant_id, fd.c.key == form.key))
+                    .values(current_version=form.version, updated_at=now))
+
+
+def list_published(session: Session, tenant_id: int) -> list[dict]:
+    """Key, app, current version of every published form of a tenant."""
+    stmt = (select(fd.c.key, fd.c.app_key, fd.c.current_version)
+            .where(and_(fd.c.tenant_id == tenant_id, fd.c.current_version > 0)).order_by(fd.c.key))
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def count_versions(session: Session, tenant_id: int, form_key: str) -> int:
+    stmt = select(func.count()).select_from(fv).where(and_(fv.c.tenant_id == tenant_id, fv.c.form_key == form_key))
+    return session.execute(stmt).scalar_one()

@@ -1,0 +1,124 @@
+"""The platform's own tables (SQLAlchemy Core). Alembic in ``migrations/`` creates and evolves them.
+
+Record tables (one per published form) are *not* here: they are generated from definitions by
+:mod:`engine.storage.record_tables`. Any change to this module needs a new migration.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer,
+                        MetaData, String, Table, Text, UniqueConstraint, false, true)
+from sqlalchemy.dialects.postgresql import JSONB
+
+# Deterministic constraint names, so migrations and reflection agree on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY, not a BIGINT one.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _tenant_fk() -> Column:
+    return Column("tenant_id", IdType, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+def _utc(name: str, **kw) -> Column:
+    return Column(name, DateTime(timezone=True), **kw)
+
+
+tenants = Table(
+    "tenants", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("key", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    _utc("created_at", nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("email", String(254), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("password_hash", String(255), nullable=True),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
+    Column("lang", String(10), nullable=False, server_default="zh-CN"),
+    _utc("created_at", nullable=False),
+    UniqueConstraint("tenant_id", "email"),
+)
+
+apps = Table(
+    "apps", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("key", String(40), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("label", JSONType, nullable=False),
+    Column("package", JSONType, nullable=False),
+    _utc("installed_at", nullable=False),
+    UniqueConstraint("tenant_id", "key"),
+)
+
+form_definitions = Table(
+    "form_definitions", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("key", String(40), nullable=False),
+    Column("app_key", String(40), nullable=True),
+    Column("draft", JSONType, nullable=True),
+    Column("current_version", Integer, nullable=False, server_default="0"),
+    _utc("updated_at", nullable=True),
+    UniqueConstraint("tenant_id", "key"),
+)
+
+form_versions = Table(
+    "form_versions", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("form_key", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSONType, nullable=False),
+    Column("table_name", String(63), nullable=False),
+    # The physical layout of the record tables after this publish (see record_tables.TableSpec)
+    Column("storage", JSONType, nullable=False),
+    _utc("published_at", nullable=False),
+    Column("published_by", BigInteger, nullable=True),
+    UniqueConstraint("tenant_id", "form_key", "version"),
+)
+
+serial_counters = Table(
+    "serial_counters", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("scope", String(120), nullable=False),     # "form:ncr" or "field:ncr.lot_no"
+    Column("period", String(20), nullable=False),     # "" or "2026", "202604", "20260417"
+    Column("value", BigInteger, nullable=False),
+    UniqueConstraint("tenant_id", "scope", "period"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("form_key", String(40), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("actor_id", BigInteger, nullable=True),
+    _utc("at", nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("def_version", Integer, nullable=False),
+    Column("changes", JSONType, nullable=False),
+    # Hash chain per record: entry_hash = sha256(prev_hash + canonical entry) (see audit.py)
+    Column("prev_hash", String(64), nullable=True),
+    Column("entry_hash", String(64), nullable=False),
+    Index("ix_audit_log_record", "tenant_id", "form_key", "record_id"),
+)

@@ -1,0 +1,285 @@
+"""Record tables generated from published form definitions, and their migrations.
+
+One table per (tenant, form) — ``t1_iqc`` — with system columns and one typed column per scalar
+field; one child table per sub-table at any depth — ``t1_iqc__characteristics__readings`` —
+with ``record_id`` (the top record), ``parent_id`` (the parent row, ON DELETE CASCADE) and
+``row_order``.
+
+A :class:`TableSpec` tree describes the *physical* layout. Publishing builds the spec the new
+definition wants, reflects what the database really has (the stored spec of the previous
+version only fills in what reflection cannot see: SQLite keeps the declared type when we widen
+a column, because its type affinity accepts the wider values without an ALTER), plans the
+migration (:func:`plan_migration`) and applies it (:func:`apply_migration`). Removed fields and
+sub-tables keep their columns/tables; labels never reach names. Unsafe changes raise a
+DefinitionError that names the field, before any DDL runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Iterator
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import (BigInteger, Column, Connection, DateTime, ForeignKey, Index, Integer, MetaData,
+                        PrimaryKeyConstraint, String, Table, inspect)
+
+from engine.definitions.model import FieldDef, FormDef
+from engine.errors import DefinitionError, Problem
+from engine.fields import field_type
+from engine.i18n import msg
+from engine.storage import naming
+from engine.storage.columns import ColumnSpec, reflected_spec, same_type, sa_type, widen
+from engine.storage.platform import IdType
+
+SYSTEM_COLUMNS = ("id", "tenant_id", "serial_no", "title", "created_by", "created_at", "updated_by",
+                  "updated_at", "version", "status", "flow_state", "def_version")
+CHILD_SYSTEM_COLUMNS = ("id", "tenant_id", "record_id", "parent_id", "row_order")
+RESERVED = frozenset(SYSTEM_COLUMNS + CHILD_SYSTEM_COLUMNS)
+SYSTEM_INDEXED = ("tenant_id", "created_at", "updated_at", "status", "serial_no")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A record table (``path`` = () for the form's own table) with its field columns and children."""
+
+    name: str
+    path: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...] = ()
+    children: tuple["TableSpec", ...] = ()
+
+    def column(self, name: str) -> ColumnSpec | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def child(self, key: str) -> "TableSpec | None":
+        return next((c for c in self.children if c.path[-1] == key), None)
+
+    def walk(self) -> Iterator["TableSpec"]:
+        """This table and all descendants, parents before children."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "path": list(self.path), "columns": [c.to_json() for c in self.columns],
+                "children": [c.to_json() for c in self.children]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TableSpec":
+        return cls(data["name"], tuple(data["path"]), tuple(ColumnSpec.from_json(c) for c in data["columns"]),
+                   tuple(cls.from_json(c) for c in data.get("children", ())))
+
+
+# ---------------------------------------------------------------------------- spec of a definition
+
+def form_spec(form: FormDef, tenant_id: int) -> TableSpec:
+    """The tables a form definition wants (field keys re-checked, system names refused)."""
+    return _spec_of(form.key, tenant_id, (), form.fields, "$")
+
+
+def _spec_of(form_key: str, tenant_id: int, path: tuple[str, ...], fields, json_path: str) -> TableSpec:
+    columns, children = [], []
+    for i, f in enumerate(fields):
+        where = f"{json_path}.fields[{i}]"
+        name = naming.safe_sql_name(naming.check_key(f.key, where + ".key"))
+        if name in RESERVED:
+            raise DefinitionError([Problem(where + ".key", msg(
+                "字段标识“{k}”是系统列名，请换一个", "Field key '{k}' is a system column name; choose another", k=name))])
+        ftype = field_type(f.type)
+        if ftype.is_subtable:
+            children.append(_spec_of(form_key, tenant_id, path + (f.key,), f.fields, where))
+            continue
+        storage = ftype.storage(f)
+        if storage is not None:
+            columns.append(ColumnSpec.of_field(name, storage, indexed=bool(f.indexed)))
+    return TableSpec(naming.record_table_name(tenant_id, form_key, path), path, tuple(columns), tuple(children))
+
+
+def field_paths(form: FormDef) -> dict[tuple[tuple[str, ...], str], str]:
+    """JSON path of every field, keyed by (table path, field key), for error messages."""
+    out: dict[tuple[tuple[str, ...], str], str] = {}
+
+    def visit(fields, path, json_path):
+        for i, f in enumerate(fields):
+            out[(path, f.key)] = f"{json_path}.fields[{i}]"
+            visit(f.fields, path + (f.key,), f"{json_path}.fields[{i}]")
+    visit(form.fields, (), "$")
+    return out
+
+
+# ---------------------------------------------------------------------------- reflection
+
+def current_spec(conn: Connection, desired: TableSpec, stored: TableSpec | None) -> TableSpec | None:
+    """What the database has now for the tables of ``desired`` and ``stored`` (None: nothing yet)."""
+    insp = inspect(conn)
+    existing = set(insp.get_table_names())
+    known = {t.path: t for t in stored.walk()} if stored else {}
+    wanted = {t.path: t.name for t in desired.walk()} | {p: t.name for p, t in known.items()}
+    return _reflect((), wanted, existing, known, insp)
+
+
+def _reflect(path, wanted, existing, known, insp) -> TableSpec | None:
+    name = wanted.get(path)
+    if name is None or name not in existing:
+        return None
+    stored = known.get(path)
+    columns = []
+    reserved = CHILD_SYSTEM_COLUMNS if path else SYSTEM_COLUMNS
+    for col in insp.get_columns(name):
+        if col["name"] in reserved:
+            continue
+        spec = reflected_spec(col["name"], col["type"])
+        if spec is None:
+            continue
+        remembered = stored.column(spec.name) if stored else None
+        if remembered is not None:
+            wider = widen(spec, remembered)
+            if wider is not None and same_type(wider, remembered):
+                spec = remembered   # widened without ALTER (SQLite) or simply equal
+        columns.append(spec)
+    kids = sorted({p[len(path)] for p in wanted if len(p) == len(path) + 1 and p[:len(path)] == path})
+    children = [c for k in kids if (c := _reflect(path + (k,), wanted, existing, known, insp)) is not None]
+    return TableSpec(name, path, tuple(columns), tuple(children))
+
+
+# ---------------------------------------------------------------------------- planning
+
+@dataclass
+class MigrationPlan:
+    """What publishing changes: ``spec`` is the resulting physical layout."""
+
+    spec: TableSpec
+    create_tables: list[TableSpec] = field(default_factory=list)
+    add_columns: list[tuple[str, ColumnSpec]] = field(default_factory=list)
+    widen_columns: list[tuple[str, ColumnSpec, ColumnSpec]] = field(default_factory=list)
+    add_indexes: list[tuple[str, str]] = field(default_factory=list)
+
+    def changes(self, dialect: str) -> list[dict]:
+        """A JSON log of the plan (stored with the form version)."""
+        out = [{"op": "create_table", "table": t.name} for t in self.create_tables]
+        out += [{"op": "add_column", "table": t, "column": c.name, "type": c.describe()} for t, c in self.add_columns]
+        out += [{"op": "widen_column", "table": t, "column": new.name, "from": old.describe(), "to": new.describe(),
+                 "altered": dialect != "sqlite"} for t, old, new in self.widen_columns]
+        out += [{"op": "add_index", "table": t, "column": c} for t, c in self.add_indexes]
+        return out
+
+
+def plan_migration(form: FormDef, current: TableSpec | None, desired: TableSpec) -> MigrationPlan:
+    """Merge ``desired`` into ``current``; raise DefinitionError naming every unsafe change."""
+    problems: list[Problem] = []
+    plan = MigrationPlan(spec=desired)
+    plan.spec = _merge(current, desired, plan, problems, field_paths(form))
+    if problems:
+        raise DefinitionError(problems, msg("表单有 {n} 处改动无法安全迁移已有数据",
+                                            "{n} change(s) cannot be applied safely to the stored records",
+                                            n=len(problems)))
+    return plan
+
+
+def _merge(cur: TableSpec | None, want: TableSpec, plan: MigrationPlan, problems: list, paths: dict) -> TableSpec:
+    if cur is None:
+        plan.create_tables.append(want)
+        return want
+    columns = {c.name: c for c in cur.columns}
+    for col in want.columns:
+        where = paths.get((want.path, col.name), "$")
+        if cur.child(col.name) is not None:
+            problems.append(_problem(where, col.name, "子表不能改成普通字段（会丢失子表的行）",
+                                     "a sub-table cannot become a single-value field (its rows would be lost)"))
+            continue
+        old = columns.get(col.name)
+        if old is None:
+            plan.add_columns.append((cur.name, col))
+            columns[col.name] = col
+            continue
+        merged = widen(old, col)
+        if merged is None:
+            problems.append(_problem(where, col.name, f"已存数据类型为 {old.describe()}，不能改为 {col.describe()}",
+                                     f"stored values are {old.describe()} and cannot become {col.describe()}"))
+            continue
+        if not same_type(old, merged):
+            plan.widen_columns.append((cur.name, old, merged))
+        if merged.indexed and not old.indexed:
+            plan.add_indexes.append((cur.name, col.name))
+        columns[col.name] = replace(merged, indexed=merged.indexed or old.indexed)
+    children = {c.path[-1]: c for c in cur.children}
+    for kid in want.children:
+        key = kid.path[-1]
+        if key in columns and cur.child(key) is None:
+            problems.append(_problem(paths.get((want.path, key), "$"), key, "普通字段不能改成子表",
+                                     "a single-value field cannot become a sub-table"))
+            continue
+        children[key] = _merge(cur.child(key), kid, plan, problems, paths)
+    return TableSpec(cur.name, cur.path, tuple(columns.values()), tuple(children.values()))
+
+
+def _problem(where: str, key: str, zh: str, en: str) -> Problem:
+    return Problem(where, msg("字段“{k}”：{zh}", "Field '{k}': {en}", k=key, zh=zh, en=en))
+
+
+# ---------------------------------------------------------------------------- SQLAlchemy tables
+
+@lru_cache(maxsize=512)
+def sa_tables(spec: TableSpec) -> dict[tuple[str, ...], Table]:
+    """SQLAlchemy Tables of a spec tree, keyed by path (cached: specs are immutable)."""
+    metadata = MetaData()
+    out: dict[tuple[str, ...], Table] = {}
+    for t in spec.walk():
+        parent = out.get(t.path[:-1]) if t.path else None
+        out[t.path] = _table(metadata, t, parent, out.get(()))
+    return out
+
+
+def _table(metadata: MetaData, spec: TableSpec, parent: Table | None, top: Table | None) -> Table:
+    name = naming.safe_sql_name(spec.name)
+    cols: list = [Column("id", IdType, primary_key=True, autoincrement=True),
+                  Column("tenant_id", BigInteger, nullable=False)]
+    if parent is None:
+        cols += [Column("serial_no", String(64)), Column("title", String(500)),
+                 Column("created_by", BigInteger), Column("created_at", DateTime(timezone=True), nullable=False),
+                 Column("updated_by", BigInteger), Column("updated_at", DateTime(timezone=True), nullable=False),
+                 Column("version", Integer, nullable=False), Column("status", String(40), nullable=False),
+                 Column("flow_state", String(255)), Column("def_version", Integer, nullable=False)]
+        indexed = list(SYSTEM_INDEXED)
+    else:
+        cols += [Column("record_id", BigInteger, ForeignKey(top.c.id, ondelete="CASCADE",
+                                                            name=naming.fk_name(name, "record_id")), nullable=False),
+                 Column("parent_id", BigInteger, ForeignKey(parent.c.id, ondelete="CASCADE",
+                                                            name=naming.fk_name(name, "parent_id")), nullable=False),
+                 Column("row_order", Integer, nullable=False)]
+        indexed = ["tenant_id", "record_id", "parent_id"]
+    cols += [Column(naming.safe_sql_name(c.name), sa_type(c)) for c in spec.columns]
+    indexed += [c.name for c in spec.columns if c.indexed]
+    table = Table(name, metadata, *cols, PrimaryKeyConstraint("id", name=naming.pk_name(name)))
+    for col in indexed:
+        Index(naming.index_name(name, col), table.c[col])
+    return table
+
+
+# ---------------------------------------------------------------------------- applying
+
+def apply_migration(conn: Connection, plan: MigrationPlan) -> None:
+    """Run the plan's DDL on ``conn`` (inside the caller's transaction)."""
+    tables = sa_tables(plan.spec)
+    by_name = {t.name: t for t in tables.values()}
+    for spec in plan.create_tables:   # parents come before their children
+        for t in spec.walk():
+            by_name[t.name].create(conn)
+    ops = Operations(MigrationContext.configure(conn))
+    for table, col in plan.add_columns:
+        ops.add_column(table, Column(naming.safe_sql_name(col.name), sa_type(col)))
+        if col.indexed:
+            ops.create_index(naming.index_name(table, col.name), table, [col.name])
+    if conn.dialect.name != "sqlite":   # SQLite's type affinity already accepts the wider values
+        for table, old, new in plan.widen_columns:
+            ops.alter_column(table, new.name, type_=sa_type(new), existing_type=sa_type(old))
+    for table, col in plan.add_indexes:
+        ops.create_index(naming.index_name(table, col), table, [col])
+
+
+def publish_tables(conn: Connection, form: FormDef, tenant_id: int, stored: TableSpec | None) -> MigrationPlan:
+    """Create or migrate the record tables of ``form`` for a new published version."""
+    desired = form_spec(form, tenant_id)
+    plan = plan_migration(form, current_spec(conn, desired, stored), desired)
+    apply_migration(conn, plan)
+    return plan

@@ -1,0 +1,312 @@
+"""Records repository: rows of the generated record tables ⇄ record values (never commits).
+
+Records are written through the newest physical layout of the form (every column ever created)
+and read with the definition of the version they were written under (``def_version``). Values
+come in as clean Python values (what ``engine.forms.validate_record`` returns: sub-tables as
+lists of row dicts, a stored row carries its ``id``) and go out the same way; :func:`to_json`
+turns them into JSON-ready data. Every statement is scoped by ``tenant_id`` and parameterised.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Iterable, Mapping
+
+from sqlalchemy import Table, and_, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine.definitions.model import FieldDef, FormDef
+from engine.fields import field_type
+from engine.fields.base import StorageKind
+from engine.storage.columns import ColumnSpec
+from engine.storage.record_tables import TableSpec, sa_tables
+
+SYSTEM_FIELDS = ("serial_no", "title", "status", "flow_state", "created_by", "created_at",
+                 "updated_by", "updated_at")
+
+
+@dataclass(frozen=True)
+class Record:
+    """A stored record: system values plus ``data`` (JSON-ready, sub-table rows with their ``id``)."""
+
+    id: int
+    form_key: str
+    version: int
+    def_version: int
+    serial_no: str | None
+    title: str | None
+    status: str
+    flow_state: str | None
+    created_by: int | None
+    created_at: datetime
+    updated_by: int | None
+    updated_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # Python values
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as the REST API shows it."""
+        return {"id": self.id, "version": self.version, "def_version": self.def_version,
+                "serial_no": self.serial_no, "title": self.title, "status": self.status,
+                "flow_state": self.flow_state, "created_by": self.created_by,
+                "created_at": self.created_at.isoformat(), "updated_by": self.updated_by,
+                "updated_at": self.updated_at.isoformat(), "data": self.data}
+
+
+# ---------------------------------------------------------------------------- field → column
+
+_KINDS: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def field_kinds(form: FormDef) -> dict[tuple[tuple[str, ...], str], StorageKind | None]:
+    """Storage kind of every field by (table path, key); cached for the FormDef's lifetime."""
+    hit = _KINDS.get(id(form))
+    if hit is not None and hit[0]() is form:
+        return hit[1]
+    kinds: dict[tuple[tuple[str, ...], str], StorageKind | None] = {}
+
+    def visit(fields: Iterable[FieldDef], path: tuple[str, ...]) -> None:
+        for f in fields:
+            ftype = field_type(f.type)
+            if ftype.is_subtable:
+                visit(f.fields, path + (f.key,))
+                continue
+            col = ftype.storage(f)
+            kinds[(path, f.key)] = StorageKind(col.kind) if col is not None else None
+    visit(form.fields, ())
+    _KINDS[id(form)] = (weakref.ref(form, lambda _r, k=id(form): _KINDS.pop(k, None)), kinds)
+    return kinds
+
+
+def to_db(kind: StorageKind, value: Any) -> Any:
+    """A clean Python value → what the column takes (datetimes in UTC)."""
+    if value is None:
+        return None
+    if kind is StorageKind.DATETIME and isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if kind is StorageKind.DATE and isinstance(value, str):
+        return date.fromisoformat(value)
+    if kind is StorageKind.DATE and isinstance(value, datetime):
+        return value.date()
+    if kind is StorageKind.DECIMAL and not isinstance(value, bool) and isinstance(value, (int, float)):
+        return float(value)
+    return value
+
+
+def from_db(kind: StorageKind | None, value: Any) -> Any:
+    """A column value → the clean Python value of a field of ``kind``."""
+    if value is None:
+        return None
+    if kind is StorageKind.DATETIME and isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    if kind is StorageKind.INTEGER and not isinstance(value, bool) and isinstance(value, (int, float)):
+        return int(value) if float(value).is_integer() else float(value)
+    if kind is StorageKind.DECIMAL and not isinstance(value, bool) and isinstance(value, (int, float)):
+        return float(value)
+    if kind is StorageKind.BOOLEAN and isinstance(value, int):
+        return bool(value)
+    return value
+
+
+def _kind(kinds, spec: TableSpec, path, key) -> StorageKind | None:
+    kind = kinds.get((path, key))
+    if kind is None and spec.column(key) is not None:   # e.g. a lookup whose target is unknown now
+        kind = spec.column(key).kind
+    return kind
+
+
+def _row_values(form: FormDef, fields, spec: TableSpec, path, values: Mapping) -> dict:
+    kinds, out = field_kinds(form), {}
+    for f in fields:
+        if field_type(f.type).is_subtable or spec.column(f.key) is None:
+            continue
+        out[f.key] = to_db(_kind(kinds, spec, path, f.key), values.get(f.key))
+    return out
+
+
+def _subtables(fields) -> list[FieldDef]:
+    return [f for f in fields if field_type(f.type).is_subtable]
+
+
+# ---------------------------------------------------------------------------- writing
+
+def insert_record(session: Session, form: FormDef, spec: TableSpec, tenant_id: int, values: Mapping,
+                  system: Mapping) -> int:
+    """Insert the record and its sub-table rows (nested); return the new id."""
+    top = sa_tables(spec)[()]
+    row = _row_values(form, form.fields, spec, (), values) | dict(system) | {"tenant_id": tenant_id}
+    record_id = session.execute(insert(top).values(row).returning(top.c.id)).scalar_one()
+    _write_children(session, form, spec, tenant_id, record_id, record_id, (), form.fields, values, {})
+    return record_id
+
+
+def _write_children(session, form, spec, tenant_id, record_id, parent_id, path, fields, values, old) -> None:
+    """Insert, update or delete the rows of every sub-table under one parent row (matched by id)."""
+    tables = sa_tables(spec)
+    for sub in _subtables(fields):
+        sub_path = path + (sub.key,)
+        table, sub_spec = tables[sub_path], _spec_at(spec, sub_path)
+        old_rows = {r["id"]: r for r in (old.get(sub.key) or []) if isinstance(r, Mapping) and r.get("id")}
+        kept = set()
+        for order, row in enumerate(values.get(sub.key) or []):
+            cols = _row_values(form, sub.fields, sub_spec, sub_path, row) | {"row_order": order}
+            row_id = row.get("id")
+            if row_id in old_rows:
+                kept.add(row_id)
+                session.execute(update(table).where(and_(table.c.id == row_id, table.c.tenant_id == tenant_id,
+                                                         table.c.record_id == record_id)).values(cols))
+            else:
+                cols |= {"tenant_id": tenant_id, "record_id": record_id, "parent_id": parent_id}
+                row_id = session.execute(insert(table).values(cols).returning(table.c.id)).scalar_one()
+            _write_children(session, form, spec, tenant_id, record_id, row_id, sub_path, sub.fields, row,
+                            old_rows.get(row_id) or {})
+        gone = [i for i in old_rows if i not in kept]
+        if gone:
+            _delete_rows(session, tables, sub_path, tenant_id, record_id, gone)
+
+
+def _delete_rows(session, tables, path, tenant_id, record_id, ids) -> None:
+    """Delete rows and their descendants (explicitly, not only by ON DELETE CASCADE)."""
+    for child_path, child in tables.items():
+        if len(child_path) > len(path) and child_path[:len(path)] == path:
+            pass  # descendants are removed through parent_id below, deepest first
+    _delete_descendants(session, tables, path, tenant_id, ids)
+    table = tables[path]
+    session.execute(delete(table).where(and_(table.c.tenant_id == tenant_id, table.c.record_id == record_id,
+                                             table.c.id.in_(ids))))
+
+
+def _delete_descendants(session, tables, path, tenant_id, parent_ids) -> None:
+    for child_path, child in tables.items():
+        if len(child_path) == len(path) + 1 and child_path[:len(path)] == path:
+            ids = list(session.execute(select(child.c.id).where(and_(
+                child.c.tenant_id == tenant_id, child.c.parent_id.in_(parent_ids)))).scalars())
+            if ids:
+                _delete_descendants(session, tables, child_path, tenant_id, ids)
+                session.execute(delete(child).where(child.c.id.in_(ids)))
+
+
+def update_record(session: Session, form: FormDef, spec: TableSpec, tenant_id: int, record_id: int,
+                  expected_version: int, values: Mapping, old: Mapping, system: Mapping) -> bool:
+    """Optimistic update: False (nothing written) if the stored version is not ``expected_version``."""
+    top = sa_tables(spec)[()]
+    row = _row_values(form, form.fields, spec, (), values) | dict(system) | {"version": expected_version + 1}
+    result = session.execute(update(top).where(and_(
+        top.c.id == record_id, top.c.tenant_id == tenant_id, top.c.version == expected_version)).values(row))
+    if result.rowcount != 1:
+        return False
+    _write_children(session, form, spec, tenant_id, record_id, record_id, (), form.fields, values, old)
+    return True
+
+
+def delete_record(session: Session, spec: TableSpec, tenant_id: int, record_id: int) -> bool:
+    """Delete a record with all its sub-table rows; False if it did not exist."""
+    tables = sa_tables(spec)
+    for path in sorted((p for p in tables if p), key=len, reverse=True):
+        t = tables[path]
+        session.execute(delete(t).where(and_(t.c.tenant_id == tenant_id, t.c.record_id == record_id)))
+    top = tables[()]
+    return session.execute(delete(top).where(and_(top.c.id == record_id, top.c.tenant_id == tenant_id))).rowcount == 1
+
+
+def _spec_at(spec: TableSpec, path: tuple[str, ...]) -> TableSpec:
+    for key in path:
+        spec = spec.child(key)
+    return spec
+
+
+# ---------------------------------------------------------------------------- reading
+
+def top_row(session: Session, spec: TableSpec, tenant_id: int, record_id: int) -> Mapping | None:
+    """The record's own row (system columns and field columns) or None."""
+    top = sa_tables(spec)[()]
+    return session.execute(select(top).where(and_(top.c.id == record_id, top.c.tenant_id == tenant_id))) \
+        .mappings().first()
+
+
+def child_rows(session: Session, spec: TableSpec, tenant_id: int, record_ids: list[int]) -> dict:
+    """All sub-table rows of the records: {path: {parent_id: [rows in row order]}}."""
+    out: dict[tuple[str, ...], dict[int, list]] = {}
+    if not record_ids:
+        return out
+    for path, table in sa_tables(spec).items():
+        if not path:
+            continue
+        stmt = (select(table).where(and_(table.c.tenant_id == tenant_id, table.c.record_id.in_(record_ids)))
+                .order_by(table.c.parent_id, table.c.row_order, table.c.id))
+        groups = out.setdefault(path, {})
+        for row in session.execute(stmt).mappings():
+            groups.setdefault(row["parent_id"], []).append(row)
+    return out
+
+
+def build_record(form_for: Callable[[int], FormDef], spec: TableSpec, row: Mapping, children: dict) -> Record:
+    """A Record from its row, read with the definition of the row's ``def_version``."""
+    form = form_for(row["def_version"])
+    values = _values(form, form.fields, spec, (), row, children)
+    system = {k: row[k] for k in SYSTEM_FIELDS}
+    for k in ("created_at", "updated_at"):
+        system[k] = from_db(StorageKind.DATETIME, system[k])
+    return Record(id=row["id"], form_key=form.key, version=row["version"], def_version=row["def_version"],
+                  data=to_json(form, values), values=values, **system)
+
+
+def _values(form, fields, spec, path, row, children) -> dict:
+    kinds, out = field_kinds(form), {}
+    for f in fields:
+        if field_type(f.type).is_subtable:
+            sub_path, sub_spec = path + (f.key,), _spec_at(spec, path + (f.key,))
+            rows = children.get(sub_path, {}).get(row["id"], [])
+            out[f.key] = [{"id": r["id"], **_values(form, f.fields, sub_spec, sub_path, r, children)} for r in rows]
+        elif f.key in row:
+            out[f.key] = from_db(_kind(kinds, spec, path, f.key), row[f.key])
+    return out
+
+
+def to_json(form: FormDef, values: Mapping) -> dict:
+    """Clean Python values → JSON-ready data (each field type decides; rows keep their ``id``)."""
+    return _json(form.fields, values)
+
+
+def _json(fields, values: Mapping) -> dict:
+    out = {}
+    if "id" in values:
+        out["id"] = values["id"]
+    for f in fields:
+        if f.key not in values:
+            continue
+        ftype, value = field_type(f.type), values[f.key]
+        if ftype.is_subtable:
+            out[f.key] = [_json(f.fields, r) for r in (value or [])]
+        else:
+            out[f.key] = None if value is None else ftype.to_json(f, value)
+    return out
+
+
+# ---------------------------------------------------------------------------- querying
+
+def select_rows(session: Session, spec: TableSpec, tenant_id: int, where=None, order_by=(),
+                limit: int | None = None, offset: int = 0) -> list[Mapping]:
+    """Top rows of one page (tenant-scoped; ``where``/``order_by`` are SQLAlchemy clauses)."""
+    top = sa_tables(spec)[()]
+    stmt = select(top).where(top.c.tenant_id == tenant_id)
+    if where is not None:
+        stmt = stmt.where(where)
+    stmt = stmt.order_by(*order_by, top.c.id).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).mappings())
+
+
+def count_rows(session: Session, spec: TableSpec, tenant_id: int, where=None) -> int:
+    top = sa_tables(spec)[()]
+    stmt = select(func.count()).select_from(top).where(top.c.tenant_id == tenant_id)
+    if where is not None:
+        stmt = stmt.where(where)
+    return session.execute(stmt).scalar_one()
+
+
+def top_table(spec: TableSpec) -> Table:
+    """The SQLAlchemy table of the form's own rows (for building filters and sort keys)."""
+    return sa_tables(spec)[()]

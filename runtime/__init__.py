@@ -1,0 +1,1 @@
+"""The end-user web app and the REST API (Flask blueprints over the engine's services)."""
