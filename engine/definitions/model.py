@@ -9,6 +9,7 @@ In JSON an expression is written ``{"expr": "lot_size > 500"}``.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Union
@@ -48,8 +49,12 @@ class FieldDef:
     """One field of a form or of a sub-table.
 
     ``options`` holds the type-specific properties (``precision``, ``unit``, ``choices``,
-    ``form``, ``formula``, ``pattern`` of a serial …) as a read-only mapping; ``fields`` holds
-    the columns of a sub-table (which may contain sub-tables again).
+    ``form``, ``formula``, ``pattern`` of a serial …) as a read-only mapping (lists become
+    tuples); options with a schema default are always present. Loading adds derived options:
+    a formula's ``result_type`` (ExprType), a lookup's ``result_type`` and ``target`` (the
+    target FieldDef) when the target form is known. ``fields`` holds the columns of a
+    sub-table (which may contain sub-tables again). Constant ``default``/``min``/``max`` are
+    Python values of the field's type (a date field's ``min`` is a ``datetime.date``).
     """
 
     key: str
@@ -103,8 +108,8 @@ class FormDef:
         return None
 
     def to_dict(self) -> dict:
-        """The JSON definition this was loaded from."""
-        return dict(self.raw)
+        """The JSON definition this was loaded from (after format upgrades), as a fresh copy."""
+        return copy.deepcopy(dict(self.raw))
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,12 @@ class AppPackage:
     description: Msg | None = None
     format: int = 1
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+    # Slots that later issues give a full shape; for now read-only mappings with key and label.
+    flows: tuple[Mapping[str, Any], ...] = ()
+    rules: tuple[Mapping[str, Any], ...] = ()
+    reports: tuple[Mapping[str, Any], ...] = ()
+    dashboards: tuple[Mapping[str, Any], ...] = ()
+    roles: tuple[Mapping[str, Any], ...] = ()
 
     def form(self, key: str) -> FormDef | None:
         for f in self.forms:

@@ -17,7 +17,7 @@ from engine.expressions.typerules import (
     NUMERIC, comparable, element_type, fits, is_loose, member_type, type_name,
 )
 from engine.expressions.types import (
-    ANY, BOOLEAN, DATE, DATETIME, ExprType, Kind, NUMBER, Scope, TEXT, list_of,
+    ANY, BOOLEAN, ExprType, Kind, NUMBER, Scope, TEXT, list_of,
 )
 
 _DATES = (Kind.DATE, Kind.DATETIME)

@@ -14,6 +14,7 @@ MAX_DEPTH = 64                # nesting depth of brackets and of the syntax tree
 MAX_NODES = 1_000             # syntax-tree nodes (operators, literals, names, calls)
 MAX_TEXT_LENGTH = 100_000     # characters of any text result (REPT, CONCAT, &, TEXT …)
 MAX_LIST_LENGTH = 100_000     # elements of a list read from a sub-table column
+MAX_POWER_RESULT = 1e15       # |a ^ b|: Excel's 15-digit precision; stops 9^9^9 at once
 MAX_CACHE_SIZE = 2_048        # compiled expressions kept per process
 
 

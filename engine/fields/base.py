@@ -4,9 +4,10 @@ A field type declares: its ``type`` key (lower_snake, never renamed once release
 label, palette group, JSON Schema fragment for its type-specific properties, and a handful
 of methods with safe defaults:
 
-* ``expr_type(field)``       – its type in the expression language
-* ``storage(field)``         – how storage keeps it: a :class:`Column` description or None
-* ``coerce(field, value)``   – JSON input → Python value, or raise ValueError(Msg)
+* ``expr_type(field, ctx=None)`` – its type in the expression language
+* ``storage(field, ctx=None)``   – how storage keeps it: a :class:`Column` description or None
+* ``coerce(field, value)``   – JSON input → Python value (blank → None), or raise
+  :class:`InvalidValue` (a ValueError whose ``args[0]``/``message`` is a bilingual Msg)
 * ``to_json(field, value)``  – Python value → JSON output
 * ``check(field, ctx)``      – extra semantic checks of the definition, yielding Problems
 * ``is_blank(value)``        – what counts as empty for "required"

@@ -76,7 +76,9 @@ class SelectType(FieldType):
         choices = field.option("choices", ())
         for i, choice in enumerate(choices if isinstance(choices, (list, tuple)) else ()):
             code = choice.get("code") if hasattr(choice, "get") else None
-            if isinstance(code, str) and code in seen:
+            if not isinstance(code, str):
+                continue
+            if code in seen:
                 yield Problem(f"{ctx.path}.choices[{i}].code",
                               msg("选项编码“{c}”重复", "The option code '{c}' is used twice", c=code))
             seen.add(code)

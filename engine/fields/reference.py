@@ -55,7 +55,8 @@ class ReferenceType(FieldType):
                                                   f=target, k=known))
             return
         display = field.option("display")
-        if isinstance(display, str) and _form_field(ctx.forms, target, display) is None:
+        target_known = ctx.forms[target] is not None
+        if isinstance(display, str) and target_known and _form_field(ctx.forms, target, display) is None:
             yield Problem(f"{ctx.path}.display", msg("表单“{f}”中没有字段“{d}”", "The form '{f}' has no field '{d}'",
                                                      f=target, d=display))
 
@@ -77,20 +78,21 @@ class LookupType(FieldType):
         """The target FieldDef, from the load-time annotation or through ``ctx``; None if unknown."""
         if field.option("target") is not None:
             return field.option("target")
-        if ctx is None:
-            return None
-        ref = ctx.fields.get(field.option("reference"))
-        if ref is None or getattr(ref, "type", None) != "reference":
-            return None
-        return _form_field(ctx.forms, ref.option("form"), field.option("field"))
+        ref = self.reference(field, ctx)
+        return _form_field(ctx.forms, ref.option("form"), field.option("field")) if ref is not None else None
+
+    def reference(self, field, ctx: FieldContext | None) -> Any:
+        """The reference field this lookup goes through (visible from it), or None."""
+        key = field.option("reference")
+        ref = ctx.fields.get(key) if ctx is not None and isinstance(key, str) else None
+        return ref if getattr(ref, "type", None) == "reference" else None
 
     def expr_type(self, field, ctx=None):
         if field.option("result_type") is not None:
             return field.option("result_type")
-        if ctx is not None and ctx.resolve is not None:
-            ref = ctx.fields.get(field.option("reference"))
-            if ref is not None and getattr(ref, "type", None) == "reference":
-                return ctx.resolve(ref.option("form"), field.option("field")) or ANY
+        ref = self.reference(field, ctx)
+        if ref is not None and ctx.resolve is not None:
+            return ctx.resolve(ref.option("form"), field.option("field")) or ANY
         target = self.target(field, ctx)
         return _delegate(target).expr_type(target) if target is not None else ANY
 
@@ -107,15 +109,15 @@ class LookupType(FieldType):
         return _delegate(target).to_json(target, value) if target is not None else value
 
     def check(self, field, ctx: FieldContext) -> Iterator[Problem]:
-        ref_key = field.option("reference")
-        ref = ctx.fields.get(ref_key) if isinstance(ref_key, str) else None
-        if isinstance(ref_key, str) and (ref is None or getattr(ref, "type", None) != "reference"):
+        ref_key, ref = field.option("reference"), self.reference(field, ctx)
+        if isinstance(ref_key, str) and ref is None:
             yield Problem(f"{ctx.path}.reference", msg(
                 "“{r}”不是本表单中的关联记录字段", "'{r}' is not a reference field of this form", r=ref_key))
             return
         target_form = ref.option("form") if ref is not None else None
         wanted = field.option("field")
-        if ctx.forms is None or target_form not in ctx.forms or not isinstance(wanted, str):
+        if ctx.forms is None or not isinstance(target_form, str) or ctx.forms.get(target_form) is None \
+                or not isinstance(wanted, str):
             return
         target = _form_field(ctx.forms, target_form, wanted)
         if target is None:

@@ -30,7 +30,11 @@ class SubtableType(FieldType):
     def expr_type(self, field, ctx=None):
         """ROWS with the columns' scope (formula columns typed only when loaded or given ``ctx``)."""
         from engine.fields import FIELD_TYPES  # late: the registry imports this module
-        columns = [(f.key, FIELD_TYPES.get(f.type).expr_type(f)) for f in field.fields if f.type in FIELD_TYPES]
+        columns = []
+        for column in field.fields:
+            if isinstance(column.type, str) and column.type in FIELD_TYPES:
+                member = FIELD_TYPES.get(column.type).expr_type(column)
+                columns.append((column.key, member.rows if member.kind is Kind.ROWS else member))   # nested: a Scope
         return ExprType(Kind.ROWS, rows=Scope.of(columns))
 
     def storage(self, field, ctx=None):

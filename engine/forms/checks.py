@@ -12,50 +12,46 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from engine.forms import messages
-from engine.forms.plan import Compiled, FieldPlan, run
+from engine.forms.plan import Env, ExprProp, FieldPlan, flag, run
 from engine.i18n import Msg
 
 
-def resolve(fp: FieldPlan, prop: Any, data: Mapping[str, Any], ctx: Any, out: list[Msg]) -> Any:
+def resolve(fp: FieldPlan, prop: Any, env: Env, ctx: Any, out: list[Msg]) -> Any:
     """A property's value: the constant, or the expression's result (None + a message on failure)."""
-    if not isinstance(prop, Compiled):
+    if not isinstance(prop, ExprProp):
         return prop
-    value, error = run(prop, data, ctx)
+    value, error = run(prop, env, ctx)
     if error is not None:
         out.append(messages.condition_failed(fp.label, error))
     return value
 
 
-def check_value(fp: FieldPlan, value: Any, data: Mapping[str, Any], ctx: Any) -> list[Msg]:
+def check_value(fp: FieldPlan, value: Any, env: Env, ctx: Any) -> list[Msg]:
     """Every rule ``value`` breaks (the caller has already skipped hidden/readonly fields)."""
     out: list[Msg] = []
     blank = fp.ftype.is_blank(value)
-    if blank and not fp.computed and resolve(fp, fp.props["required"], data, ctx, out):
+    if blank and not fp.computed and resolve(fp, fp.props["required"], env, ctx, out):
         out.append(messages.required(fp.label))
         return out
     if not blank:
-        _bounds(fp, value, data, ctx, out)
-        _lengths(fp, value, data, ctx, out)
-        _pattern(fp, value, data, ctx, out)
-    _rules(fp, data, ctx, out)
+        _bounds(fp, value, env, ctx, out)
+    if not blank or fp.table is not None:   # "at least 2 rows" holds for an empty sub-table too
+        _lengths(fp, value if value is not None else [], env, ctx, out)
+    if not blank:
+        _pattern(fp, value, env, ctx, out)
+    _rules(fp, env, ctx, out)
     return out
 
 
-def is_visible(fp: FieldPlan, data: Mapping[str, Any], ctx: Any, out: list[Msg]) -> bool:
+def is_visible(fp: FieldPlan, env: Env, ctx: Any, out: list[Msg]) -> bool:
     """Whether the field is shown (hidden fields are neither required nor validated)."""
-    prop = fp.props["visible"]
-    if prop is None:
-        return True
-    if not isinstance(prop, Compiled):
-        return bool(prop)
-    value, error = run(prop, data, ctx)
+    shown, error = flag(fp.props["visible"], env, ctx, on_error=True)
     if error is not None:
         out.append(messages.condition_failed(fp.label, error))
-        return True
-    return bool(value)
+    return shown
 
 
 def _comparable(value: Any) -> bool:
@@ -70,13 +66,13 @@ def _less(a: Any, b: Any) -> bool:
         return False
 
 
-def _bounds(fp: FieldPlan, value: Any, data, ctx, out: list[Msg]) -> None:
+def _bounds(fp: FieldPlan, value: Any, env, ctx, out: list[Msg]) -> None:
     if not _comparable(value):
         return
-    low = resolve(fp, fp.props["min"], data, ctx, out)
+    low = resolve(fp, fp.props["min"], env, ctx, out)
     if _comparable(low) and _less(value, low):
         out.append(messages.too_small(fp.label, low))
-    high = resolve(fp, fp.props["max"], data, ctx, out)
+    high = resolve(fp, fp.props["max"], env, ctx, out)
     if _comparable(high) and _less(high, value):
         out.append(messages.too_large(fp.label, high))
 
@@ -87,15 +83,15 @@ def _count(value: Any) -> int | None:
     return None
 
 
-def _lengths(fp: FieldPlan, value: Any, data, ctx, out: list[Msg]) -> None:
+def _lengths(fp: FieldPlan, value: Any, env, ctx, out: list[Msg]) -> None:
     count = _count(value)
     if count is None:
         return
     unit = "chars" if isinstance(value, str) else "rows" if fp.table is not None else "items"
-    low = resolve(fp, fp.props["min_length"], data, ctx, out)
+    low = resolve(fp, fp.props["min_length"], env, ctx, out)
     if _comparable(low) and not isinstance(low, dt.date) and count < low:
         out.append(messages.too_short(fp.label, _whole(low), unit))
-    high = resolve(fp, fp.props["max_length"], data, ctx, out)
+    high = resolve(fp, fp.props["max_length"], env, ctx, out)
     if _comparable(high) and not isinstance(high, dt.date) and count > high:
         out.append(messages.too_long(fp.label, _whole(high), unit))
 
@@ -112,10 +108,10 @@ def _regex(pattern: str) -> re.Pattern | None:
         return None   # the definition checker reports a bad pattern; don't punish the user
 
 
-def _pattern(fp: FieldPlan, value: Any, data, ctx, out: list[Msg]) -> None:
+def _pattern(fp: FieldPlan, value: Any, env, ctx, out: list[Msg]) -> None:
     if not isinstance(value, str):
         return
-    pattern = resolve(fp, fp.props["pattern"], data, ctx, out)
+    pattern = resolve(fp, fp.props["pattern"], env, ctx, out)
     if not isinstance(pattern, str) or not pattern:
         return
     regex = _regex(pattern)
@@ -123,9 +119,9 @@ def _pattern(fp: FieldPlan, value: Any, data, ctx, out: list[Msg]) -> None:
         out.append(messages.bad_format(fp.label))
 
 
-def _rules(fp: FieldPlan, data, ctx, out: list[Msg]) -> None:
+def _rules(fp: FieldPlan, env, ctx, out: list[Msg]) -> None:
     for expr, message in fp.validations:
-        result, error = run(expr, data, ctx)
+        result, error = run(expr, env, ctx)
         if error is not None:
             out.append(messages.condition_failed(fp.label, error))
         elif not (result is None or result == "" or result == [] or bool(result)):

@@ -13,9 +13,10 @@ deeper levels come first (readings → characteristics → lot), then definition
 """
 from __future__ import annotations
 
+import math
 import weakref
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from engine.definitions import form_scope, row_scope
 from engine.definitions.model import Expr, FieldDef, FormDef
@@ -33,18 +34,18 @@ _VALUE_PROPS = ("default", "min", "max")
 
 
 @dataclass(frozen=True, eq=False)
-class Compiled:
+class ExprProp:
     """An expression property: the compiled expression, or the error that stopped compiling."""
 
     source: str
-    code: Any = None                 # engine.expressions Compiled, None when broken
+    code: Any = None                 # an engine.expressions.Compiled; None when compiling failed
     error: ExpressionError | None = None
     names: frozenset = frozenset()
 
 
 @dataclass(eq=False)
 class FieldPlan:
-    """One field with its type and its properties ready to use (constants or :class:`Compiled`)."""
+    """One field with its type and its properties ready to use (constants or :class:`ExprProp`)."""
 
     key: str
     index: int
@@ -54,13 +55,22 @@ class FieldPlan:
     dotted: str                      # key through the sub-tables: "items.part"
     kind: str                        # "input", "subtable", "formula", "lookup", "serial"
     props: dict[str, Any]
-    validations: tuple[tuple[Compiled, Msg], ...] = ()
-    formula: Compiled | None = None
+    validations: tuple[tuple[ExprProp, Msg], ...] = ()
+    formula: ExprProp | None = None
     table: "TablePlan | None" = None
+    computed: bool = False           # formula, lookup, serial: never taken from input
+    has_rules: bool = True           # any rule that could fail (else the checks are skipped)
+    quiet: bool = False              # no default and never readonly: nothing to do for defaults
 
-    @property
-    def computed(self) -> bool:
-        return self.kind in ("formula", "lookup", "serial")
+    def settle(self) -> "FieldPlan":
+        """Precompute the flags that let the per-save loops skip plain fields quickly."""
+        p = self.props
+        self.computed = self.kind in ("formula", "lookup", "serial")
+        self.has_rules = (bool(self.validations) or p["required"] not in (False, None)
+                          or p["visible"] is not True
+                          or any(p[n] is not None for n in ("min", "max", "min_length", "max_length", "pattern")))
+        self.quiet = p["default"] is None and p["readonly"] in (False, None)
+        return self
 
 
 @dataclass(eq=False)
@@ -119,6 +129,8 @@ def _field(form: FormDef, table: TablePlan, index: int, f: FieldDef, scope) -> F
     kind = _kind(f, ftype)
     dotted = ".".join(table.path + (f.key,))
     props = {name: _prop(f, ftype, name, getattr(f, name), scope) for name in PROPS}
+    if props["visible"] is None:
+        props["visible"] = True
     if ftype.is_subtable:   # the sub-table's own row limits count like min/max_length
         props["min_length"] = _first(props["min_length"], f.option("min_rows"))
         props["max_length"] = _first(props["max_length"], f.option("max_rows"))
@@ -130,7 +142,7 @@ def _field(form: FormDef, table: TablePlan, index: int, f: FieldDef, scope) -> F
     if kind == "subtable":
         path = table.path + (f.key,)
         plan.table = _table(form, path, f.fields, row_scope(form, path), table)
-    return plan
+    return plan.settle()
 
 
 def _first(*values: Any) -> Any:
@@ -160,12 +172,12 @@ def _prop(f: FieldDef, ftype: FieldType, name: str, value: Any, scope) -> Any:
     return value
 
 
-def _compile(source: str, scope) -> Compiled:
+def _compile(source: str, scope) -> ExprProp:
     try:
         code = compile_expression(source, scope)
     except ExpressionError as exc:
-        return Compiled(source=source, error=exc)
-    return Compiled(source=source, code=code, names=frozenset(getattr(code, "names", ()) or ()))
+        return ExprProp(source=source, error=exc)
+    return ExprProp(source=source, code=code, names=frozenset(getattr(code, "names", ()) or ()))
 
 
 # --- formula order -------------------------------------------------------------------------
@@ -216,14 +228,57 @@ def _order_tasks(root: TablePlan) -> list[tuple[TablePlan, FieldPlan]]:
     return ordered
 
 
-def run(expr: Compiled, data: Mapping[str, Any], ctx: Any) -> tuple[Any, Msg | None]:
+class Env(NamedTuple):
+    """What an expression sees: ``data`` (the form's values, or a row's) and the enclosing
+    levels' values, nearest first (the compiled code reads each name at its static level)."""
+
+    data: Mapping[str, Any]
+    parents: tuple[Mapping[str, Any], ...] = ()
+
+    def get(self, key: str) -> Any:
+        """A name's value, row first then outward (as expressions resolve it)."""
+        if key in self.data:
+            return self.data[key]
+        for level in self.parents:
+            if key in level:
+                return level[key]
+        return None
+
+    def inner(self, row: Mapping[str, Any]) -> "Env":
+        """The environment of a row nested in this level."""
+        return Env(row, (self.data,) + self.parents)
+
+
+def run(expr: ExprProp, env: Env, ctx: Any) -> tuple[Any, Msg | None]:
     """Evaluate ``expr``: (value, None), or (None, message) when it cannot be evaluated."""
     if expr.code is None:
         return None, expr.error.message if expr.error else Msg("表达式无效", "Invalid expression")
     try:
-        return expr.code.evaluate(data, ctx), None
+        return expr.code.evaluate(env.data, ctx, env.parents), None
     except ExpressionError as exc:
         return None, exc.message
+
+
+def coerce(fp: FieldPlan, value: Any) -> tuple[Any, Msg | None]:
+    """``value`` normalised by the field's type: (value, None), or (None, why it does not fit)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, _UNFIT
+    try:
+        return fp.ftype.coerce(fp.field, value), None
+    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+        return None, exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else _UNFIT
+
+
+_UNFIT = Msg("值的类型或格式不符合该字段", "the value does not fit this field's type")
+
+
+def flag(prop: Any, env: Env, ctx: Any, on_error: bool) -> tuple[bool, Msg | None]:
+    """A yes/no property (required, visible, readonly): a constant, or an expression whose
+    blank result counts as false; ``on_error`` is the answer when it cannot be evaluated."""
+    if not isinstance(prop, ExprProp):
+        return bool(prop), None
+    value, error = run(prop, env, ctx)
+    return (on_error if error is not None else bool(value)), error
 
 
 def describe(form_plan: FormPlan) -> Mapping[str, Any]:

@@ -1,10 +1,15 @@
 """Validate submitted record data against its form: the steps after the input tree is built.
 
 1. build  (:mod:`engine.forms.tree`): shape, coercion, partial merge, readonly of stored rows
-2. defaults: new records and new rows get their defaults; readonly fields of new ones too
-3. lookups: reference ids are resolved through the service's ``lookups`` callable
-4. formulas: every level, in the plan's dependency order (innermost rows first)
-5. checks: visible, required, min/max, length, pattern, validation rules — in form order
+2. defaults: new records and new rows (no stored row matched) get their defaults; readonly
+   fields of new ones take the default whatever was submitted
+3. lookups: changed reference ids must exist; lookup fields copy the target's value (without a
+   ``lookups`` callable, or when an unchanged reference's target is gone, the stored value stays)
+4. formulas: every level, in the plan's dependency order (innermost rows first); a formula
+   that cannot be computed is a problem on that field
+5. checks: visible, required, min/max, length, pattern, validation rules — in form order.
+   Hidden fields (and everything in a hidden sub-table) and readonly fields are not checked;
+   a value the field type refuses is reported even when hidden.
 
 Problem paths name the field through its sub-tables with **0-based** row indexes:
 ``lot_size``, ``characteristics[2].usl``, ``characteristics[0].readings[3].value``; a problem
@@ -12,15 +17,13 @@ with the whole payload has the path ``""``.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Mapping
 
 from engine.errors import NotFound, RecordValidationError
 from engine.forms import messages
 from engine.forms.checks import check_value, is_visible
-from engine.forms.plan import Compiled, FieldPlan, FormPlan, plan_for, run
+from engine.forms.plan import ExprProp, FieldPlan, FormPlan, coerce, flag, plan_for, run
 from engine.forms.tree import Node, Problems, TreeBuilder
-from engine.i18n import Msg
 
 Lookups = Callable[[str, Any], "Mapping[str, Any] | None"]
 
@@ -47,7 +50,8 @@ def validate_record(form, data: Any, ctx: Any = None, old: Mapping[str, Any] | N
 def compute_formulas(form, values: Mapping[str, Any], ctx: Any = None) -> dict[str, Any]:
     """A copy of already-clean ``values`` with every formula (at every level) recomputed.
 
-    Nothing is validated; a formula that cannot be computed becomes blank (None).
+    Nothing is validated; a formula that cannot be computed becomes blank (None); row ids and
+    lookup values are kept as given.
     """
     if not isinstance(values, Mapping):
         values = {}
@@ -94,10 +98,16 @@ def _apply_defaults(nodes: list[Node], ctx: Any) -> list[Node]:
 
 def _default_field(node: Node, fp: FieldPlan, ctx: Any) -> None:
     key = fp.key
-    if key not in node.locked and _truthy(node, fp, fp.props["readonly"], ctx):
-        node.locked.add(key)
-        node.given.discard(key)
-        node.bad.pop(key, None)           # whatever was submitted is ignored anyway
+    if fp.quiet and key not in node.locked:
+        return
+    if key not in node.locked:
+        locked, error = flag(fp.props["readonly"], node.env, ctx, on_error=True)
+        if locked:
+            node.locked.add(key)
+            node.given.discard(key)
+            node.bad.pop(key, None)       # whatever was submitted is ignored anyway
+        if error is not None:
+            node.bad[key] = messages.condition_failed(fp.label, error)
     if fp.table is not None:
         if key in node.locked and node.values.get(key):
             node.values[key] = []
@@ -107,19 +117,12 @@ def _default_field(node: Node, fp: FieldPlan, ctx: Any) -> None:
         node.values[key] = _default(node, fp, ctx)
 
 
-def _truthy(node: Node, fp: FieldPlan, prop: Any, ctx: Any) -> bool:
-    if not isinstance(prop, Compiled):
-        return bool(prop)
-    value, error = run(prop, node.data, ctx)
-    if error is not None:
-        node.bad[fp.key] = messages.condition_failed(fp.label, error)
-    return bool(value)
-
-
 def _default(node: Node, fp: FieldPlan, ctx: Any) -> Any:
     prop = fp.props["default"]
-    if isinstance(prop, Compiled):
-        value, error = run(prop, node.data, ctx)
+    if isinstance(prop, ExprProp):   # a computed default is normalised like typed input
+        value, error = run(prop, node.env, ctx)
+        if error is None:
+            value, error = coerce(fp, value)
         if error is not None:
             node.bad[fp.key] = messages.condition_failed(fp.label, error)
         return value
@@ -161,8 +164,8 @@ def _resolve_lookups(nodes: list[Node], lookups: Lookups | None) -> None:
 def _lookup_value(node: Node, fp: FieldPlan, fetch: Callable) -> None:
     """The target's field value; the stored value while the reference is unchanged but unknown."""
     ref = _find(node, fp.field.option("reference"))
-    record_id = node.data.get(ref.key) if ref is not None else None
-    old_id = node.old_data.get(ref.key) if ref is not None and node.old_data is not None else None
+    record_id = node.env.get(ref.key) if ref is not None else None
+    old_id = node.old_env.get(ref.key) if ref is not None and node.old_env is not None else None
     target = fetch(ref, record_id) if ref is not None else None
     if isinstance(target, Mapping):
         node.values[fp.key] = target.get(fp.field.option("field"))
@@ -190,23 +193,12 @@ def _compute(plan: FormPlan, nodes: list[Node], ctx: Any) -> None:
         by_table.setdefault(id(node.table), []).append(node)
     for table, fp in plan.tasks:
         for node in by_table.get(id(table), ()):
-            value, error = run(fp.formula, node.data, ctx)
+            value, error = run(fp.formula, node.env, ctx)
             if error is None:
-                value, error = _normalise(fp, value)
+                value, error = coerce(fp, value)
             node.values[fp.key] = value
             if error is not None:
                 node.bad[fp.key] = messages.formula_failed(fp.label, error)
-
-
-def _normalise(fp: FieldPlan, value: Any) -> tuple[Any, Msg | None]:
-    """A formula result as stored: rounded to the field's precision; infinities refused."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None, messages.not_finite()
-    try:
-        return fp.ftype.coerce(fp.field, value), None
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        reason = exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else messages.not_finite()
-        return None, reason
 
 
 # --- 5. checks -------------------------------------------------------------------------------
@@ -226,11 +218,11 @@ def _field_problems(node: Node, fp: FieldPlan, ctx: Any) -> list:
         return [node.bad[key]]
     if node.skip or key in node.locked or fp.kind == "serial":
         return []
-    if not fp.computed and key not in node.given:
+    if (not fp.computed and key not in node.given) or not fp.has_rules:
         return []
     out: list = []
-    if not is_visible(fp, node.data, ctx, out):
+    if not is_visible(fp, node.env, ctx, out):
         if fp.table is not None:
             node.hidden.add(key)
         return out
-    return out + check_value(fp, node.values.get(key), node.data, ctx)
+    return out + check_value(fp, node.values.get(key), node.env, ctx)

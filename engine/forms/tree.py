@@ -19,10 +19,13 @@ from typing import Any, Mapping
 from engine.errors import FieldProblem
 from engine.fields.subtable import MAX_ROWS
 from engine.forms import messages
-from engine.forms.plan import Compiled, FieldPlan, TablePlan, run
+from engine.forms.plan import Env, ExprProp, FieldPlan, TablePlan, coerce, flag
 from engine.i18n import Msg
 
 
+#: System columns of a stored record that expressions may name (see engine.definitions.scopes).
+SYSTEM_KEYS = ("id", "serial_no", "title", "status", "flow_state", "created_by", "created_at",
+               "updated_by", "updated_at")
 #: Rows of all sub-tables of one record together; bounds the work one save can cause.
 MAX_NODES = 100_000
 
@@ -33,11 +36,11 @@ class Node:
 
     table: TablePlan
     values: dict[str, Any]
-    data: Mapping[str, Any]          # values chained with the enclosing rows: what expressions see
+    env: Env                         # what expressions see: these values, then the enclosing levels
     prefix: str                      # "" or "characteristics[2]." (0-based row indexes)
     order: tuple                     # sort key of its problems: field positions and row indexes
     old: Mapping[str, Any] | None    # the stored record/row this node updates; None = new
-    old_data: Mapping[str, Any] | None
+    old_env: Env | None              # the same for the stored values (readonly is judged there)
     parent: "Node | None" = None
     sub_key: str | None = None       # key of the sub-table holding this row
     given: set[str] = dc_field(default_factory=set)     # submitted keys: these get validated
@@ -65,13 +68,11 @@ class Problems:
         return bool(self._items)
 
 
-def _chain(values: Mapping[str, Any], parent: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """``values`` seen first, then the enclosing levels (names resolve row-first, then outward)."""
-    if parent is None:
-        return values
-    if isinstance(parent, ChainMap):
-        return ChainMap(values, *parent.maps)
-    return ChainMap(values, parent)
+def _with_system(values: dict[str, Any], old: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The record's values, plus the stored system columns (id, serial_no, created_at …) that
+    expressions may name; those are never part of the clean result."""
+    system = {k: old[k] for k in SYSTEM_KEYS if old is not None and k in old}
+    return ChainMap(values, system) if system else values
 
 
 def _is_row_id(value: Any) -> bool:
@@ -99,10 +100,13 @@ class TreeBuilder:
         values: dict[str, Any] = {}
         if parent is not None and old is not None and _is_row_id(old.get("id")):
             values["id"] = old["id"]
-        old_parent = parent.old_data if parent is not None else None
+        if parent is None:
+            env, old_env = Env(_with_system(values, old)), None if old is None else Env(old)
+        else:
+            env = parent.env.inner(values)
+            old_env = None if old is None or parent.old_env is None else parent.old_env.inner(old)
         node = Node(table=table, values=values, prefix=prefix, order=order, old=old, parent=parent,
-                    sub_key=sub_key, data=_chain(values, parent.data if parent else None),
-                    old_data=None if old is None else _chain(old, old_parent))
+                    sub_key=sub_key, env=env, old_env=old_env)
         self.nodes.append(node)
         self._unknown_keys(node, submitted)
         for fp in table.fields:
@@ -140,27 +144,21 @@ class TreeBuilder:
             node.values[key] = self._coerce(node, fp, raw)
 
     def _readonly(self, node: Node, fp: FieldPlan) -> bool:
-        """Readonly of a stored record/row is judged on its stored values (what the user saw)."""
+        """Readonly of a stored record/row is judged on its stored values (what the user saw);
+        that of a new one later, on the new values (see engine.forms.record)."""
         prop = fp.props["readonly"]
-        if not isinstance(prop, Compiled):
-            return bool(prop)
-        if node.old_data is None:
-            return False                      # new record/row: judged on the new values later
-        value, error = run(prop, node.old_data, self.ctx)
+        if isinstance(prop, ExprProp) and node.old_env is None:
+            return False
+        locked, error = flag(prop, node.old_env, self.ctx, on_error=True)
         if error is not None:
             node.bad[fp.key] = messages.condition_failed(fp.label, error)
-            return True
-        return bool(value)
+        return locked
 
     def _coerce(self, node: Node, fp: FieldPlan, raw: Any) -> Any:
-        try:
-            return fp.ftype.coerce(fp.field, raw)
-        except ValueError as exc:
-            reason = exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else None
-        except (TypeError, ArithmeticError, RecursionError):
-            reason = None
-        node.bad[fp.key] = messages.bad_value(fp.label, reason)
-        return None
+        value, reason = coerce(fp, raw)
+        if reason is not None:
+            node.bad[fp.key] = messages.bad_value(fp.label, reason)
+        return value
 
     def _carry(self, node: Node, fp: FieldPlan) -> list[dict]:
         """Stored rows kept as they are (a partial update that leaves the sub-table alone)."""

@@ -26,6 +26,12 @@ class QualityInputError(QMSError, ValueError):
     code = "invalid_quality_input"
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """A short ``repr`` of a user-supplied value for error messages (long ones are cut)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 from engine.quality import aql, capability, constants  # noqa: E402  (modules need the error)
 
-__all__ = ["QualityInputError", "aql", "capability", "constants"]
+__all__ = ["QualityInputError", "shown", "aql", "capability", "constants"]

@@ -34,7 +34,7 @@ from functools import lru_cache
 from numbers import Real
 
 from engine.i18n import Msg, msg
-from engine.quality import QualityInputError
+from engine.quality import QualityInputError, shown
 from engine.quality.reference import load
 
 LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
@@ -111,9 +111,9 @@ def _whole_number(value: object, what: Msg, minimum: int) -> int:
     ok = (not isinstance(value, bool) and isinstance(value, Real)
           and math.isfinite(value) and value == int(value))
     if not ok or int(value) < minimum:
-        raise QualityInputError(msg("{what_zh}必须是不小于 {m} 的整数，收到 {v!r}",
-                                    "{what_en} must be a whole number of at least {m}, got {v!r}",
-                                    what_zh=what.zh, what_en=what.en, m=minimum, v=value))
+        raise QualityInputError(msg("{what_zh}必须是不小于 {m} 的整数，收到 {v}",
+                                    "{what_en} must be a whole number of at least {m}, got {v}",
+                                    what_zh=what.zh, what_en=what.en, m=minimum, v=shown(value)))
     return int(value)
 
 
@@ -133,9 +133,9 @@ def normalise_level(level: object) -> str:
             text = f"S-{text[1]}"
         if text in LEVELS:
             return text
-    raise QualityInputError(msg("检验水平 {v!r} 无效；可用：{known}",
-                                "Inspection level {v!r} is not valid; use one of: {known}",
-                                v=level, known=", ".join(LEVELS)))
+    raise QualityInputError(msg("检验水平 {v} 无效；可用：{known}",
+                                "Inspection level {v} is not valid; use one of: {known}",
+                                v=shown(level), known=", ".join(LEVELS)))
 
 
 def normalise_severity(severity: object) -> Severity:
@@ -147,8 +147,9 @@ def normalise_severity(severity: object) -> Severity:
         if found is not None:
             return found
     raise QualityInputError(msg(
-        "检验严格度 {v!r} 无效；可用：normal（正常）、tightened（加严）、reduced（放宽）",
-        "Inspection severity {v!r} is not valid; use normal, tightened or reduced", v=severity))
+        "检验严格度 {v} 无效；可用：normal（正常）、tightened（加严）、reduced（放宽）",
+        "Inspection severity {v} is not valid; use normal, tightened or reduced",
+        v=shown(severity)))
 
 
 @lru_cache(maxsize=1)
@@ -175,9 +176,9 @@ def normalise_aql(aql: object) -> str:
             number = None
     column = _aql_by_number().get(number) if number is not None and number.is_finite() else None
     if column is None:
-        raise QualityInputError(msg("AQL 值 {v!r} 不在抽样表中；可用：{known}",
-                                    "AQL {v!r} is not in the sampling tables; use one of: {known}",
-                                    v=aql, known=", ".join(aql_values())))
+        raise QualityInputError(msg("AQL 值 {v} 不在抽样表中；可用：{known}",
+                                    "AQL {v} is not in the sampling tables; use one of: {known}",
+                                    v=shown(aql), known=", ".join(aql_values())))
     return column
 
 
@@ -205,9 +206,9 @@ def table_plan(letter: object, aql: object, severity: object = "normal") -> Samp
     table = load(f"aql_single_{sev.value}.json")["resolved"]
     key = letter.strip().upper() if isinstance(letter, str) else None
     if key not in table:
-        raise QualityInputError(msg("样本量字码 {v!r} 无效；可用：{known}",
-                                    "Sample size code letter {v!r} is not valid; use one of: {known}",
-                                    v=letter, known=", ".join(table)))
+        raise QualityInputError(msg("样本量字码 {v} 无效；可用：{known}",
+                                    "Sample size code letter {v} is not valid; use one of: {known}",
+                                    v=shown(letter), known=", ".join(table)))
     cell = table[key][column]
     return SamplingPlan(letter=cell["letter"], n=int(cell["n"]), ac=int(cell["ac"]),
                         re=int(cell["re"]), full_inspection=False, code_letter=key,

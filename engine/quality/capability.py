@@ -24,7 +24,7 @@ from numbers import Real
 from typing import Callable
 
 from engine.i18n import Msg, msg
-from engine.quality import QualityInputError
+from engine.quality import QualityInputError, shown
 from engine.quality import sigma as sigmas
 from engine.quality.sigma import Sigma, SigmaMethod
 
@@ -93,8 +93,8 @@ def _limit(value: object, name: Msg) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise QualityInputError(msg("{n_zh}不是有效数值：{v!r}", "{n_en} is not a valid number: {v!r}",
-                                    n_zh=name.zh, n_en=name.en, v=value))
+        raise QualityInputError(msg("{n_zh}不是有效数值：{v}", "{n_en} is not a valid number: {v}",
+                                    n_zh=name.zh, n_en=name.en, v=shown(value)))
     return float(value)
 
 
@@ -214,10 +214,11 @@ def ppm(defects: object, total: object) -> float:
     count = _limit(defects, Msg("不良数", "The number of defects"))
     size = _limit(total, Msg("总数", "The total quantity"))
     if count is None or count < 0:
-        raise QualityInputError(msg("不良数必须是不小于 0 的数值，收到 {v!r}",
-                                    "The number of defects must be 0 or more, got {v!r}", v=defects))
+        raise QualityInputError(msg("不良数必须是不小于 0 的数值，收到 {v}",
+                                    "The number of defects must be 0 or more, got {v}",
+                                    v=shown(defects)))
     if size is None or size <= 0:
-        raise QualityInputError(msg("计算 PPM 的总数必须大于 0，收到 {v!r}",
-                                    "The total quantity for PPM must be above 0, got {v!r}",
-                                    v=total))
+        raise QualityInputError(msg("计算 PPM 的总数必须大于 0，收到 {v}",
+                                    "The total quantity for PPM must be above 0, got {v}",
+                                    v=shown(total)))
     return 1e6 * count / size

@@ -16,7 +16,7 @@ from functools import lru_cache
 from numbers import Real
 
 from engine.i18n import msg
-from engine.quality import QualityInputError
+from engine.quality import QualityInputError, shown
 from engine.quality.reference import load
 
 NAMES = ("d2", "d3", "c4", "A2", "A3", "D3", "D4", "B3", "B4", "E2")
@@ -34,9 +34,9 @@ def _table() -> dict[int, dict[str, float]]:
 def subgroup_size(n: object, what: str = "n") -> int:
     """``n`` as an int in 2..25 (an integral float such as 5.0 is accepted), else an error."""
     if isinstance(n, bool) or not isinstance(n, Real) or not math.isfinite(n) or n != int(n):
-        raise QualityInputError(msg("{what} 必须是整数（子组大小），收到 {v!r}",
-                                    "{what} must be a whole number (subgroup size), got {v!r}",
-                                    what=what, v=n))
+        raise QualityInputError(msg("{what} 必须是整数（子组大小），收到 {v}",
+                                    "{what} must be a whole number (subgroup size), got {v}",
+                                    what=what, v=shown(n)))
     size = int(n)
     if not MIN_N <= size <= MAX_N:
         raise QualityInputError(msg(

@@ -21,7 +21,7 @@ from numbers import Real
 from typing import Sequence
 
 from engine.i18n import Msg, msg
-from engine.quality import QualityInputError
+from engine.quality import QualityInputError, shown
 from engine.quality import constants
 
 
@@ -72,8 +72,8 @@ class Sample:
 
 def _number(value: object, where: Msg) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise QualityInputError(msg("{w_zh}不是有效数值：{v!r}", "{w_en} is not a valid number: {v!r}",
-                                    w_zh=where.zh, w_en=where.en, v=value))
+        raise QualityInputError(msg("{w_zh}不是有效数值：{v}", "{w_en} is not a valid number: {v}",
+                                    w_zh=where.zh, w_en=where.en, v=shown(value)))
     return float(value)
 
 
@@ -97,7 +97,8 @@ def overall(values: Sequence[float]) -> Sigma:
     """Sample standard deviation (n - 1) of all values."""
     if len(values) < 2:
         raise QualityInputError(msg("计算标准差至少需要 2 个数值，只有 {n} 个",
-                                    "At least 2 values are needed for a standard deviation; got {n}",
+                                    "At least 2 values are needed for a standard deviation; "
+                                    "got {n}",
                                     n=len(values)))
     return Sigma(statistics.stdev(values), SigmaMethod.OVERALL)
 

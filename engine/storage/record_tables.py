@@ -24,10 +24,10 @@ from alembic.operations import Operations
 from sqlalchemy import (BigInteger, Column, Connection, DateTime, ForeignKey, Index, Integer, MetaData,
                         PrimaryKeyConstraint, String, Table, inspect)
 
-from engine.definitions.model import FieldDef, FormDef
+from engine.definitions.model import FormDef
 from engine.errors import DefinitionError, Problem
 from engine.fields import field_type
-from engine.i18n import msg
+from engine.i18n import Msg, msg
 from engine.storage import naming
 from engine.storage.columns import ColumnSpec, reflected_spec, same_type, sa_type, widen
 from engine.storage.platform import IdType
@@ -125,6 +125,7 @@ def _reflect(path, wanted, existing, known, insp) -> TableSpec | None:
     stored = known.get(path)
     columns = []
     reserved = CHILD_SYSTEM_COLUMNS if path else SYSTEM_COLUMNS
+    indexed = {i["column_names"][0] for i in insp.get_indexes(name) if len(i["column_names"]) == 1}
     for col in insp.get_columns(name):
         if col["name"] in reserved:
             continue
@@ -136,7 +137,7 @@ def _reflect(path, wanted, existing, known, insp) -> TableSpec | None:
             wider = widen(spec, remembered)
             if wider is not None and same_type(wider, remembered):
                 spec = remembered   # widened without ALTER (SQLite) or simply equal
-        columns.append(spec)
+        columns.append(replace(spec, indexed=spec.name in indexed))
     kids = sorted({p[len(path)] for p in wanted if len(p) == len(path) + 1 and p[:len(path)] == path})
     children = [c for k in kids if (c := _reflect(path + (k,), wanted, existing, known, insp)) is not None]
     return TableSpec(name, path, tuple(columns), tuple(children))
@@ -177,31 +178,15 @@ def plan_migration(form: FormDef, current: TableSpec | None, desired: TableSpec)
 
 
 def _merge(cur: TableSpec | None, want: TableSpec, plan: MigrationPlan, problems: list, paths: dict) -> TableSpec:
+    """The physical table after merging ``want`` into ``cur``; steps go to ``plan``, refusals to ``problems``."""
     if cur is None:
         plan.create_tables.append(want)
         return want
     columns = {c.name: c for c in cur.columns}
     for col in want.columns:
-        where = paths.get((want.path, col.name), "$")
-        if cur.child(col.name) is not None:
-            problems.append(_problem(where, col.name, "子表不能改成普通字段（会丢失子表的行）",
-                                     "a sub-table cannot become a single-value field (its rows would be lost)"))
-            continue
-        old = columns.get(col.name)
-        if old is None:
-            plan.add_columns.append((cur.name, col))
-            columns[col.name] = col
-            continue
-        merged = widen(old, col)
-        if merged is None:
-            problems.append(_problem(where, col.name, f"已存数据类型为 {old.describe()}，不能改为 {col.describe()}",
-                                     f"stored values are {old.describe()} and cannot become {col.describe()}"))
-            continue
-        if not same_type(old, merged):
-            plan.widen_columns.append((cur.name, old, merged))
-        if merged.indexed and not old.indexed:
-            plan.add_indexes.append((cur.name, col.name))
-        columns[col.name] = replace(merged, indexed=merged.indexed or old.indexed)
+        merged = _merge_column(cur, columns.get(col.name), col, plan, problems, paths.get((want.path, col.name), "$"))
+        if merged is not None:
+            columns[col.name] = merged
     children = {c.path[-1]: c for c in cur.children}
     for kid in want.children:
         key = kid.path[-1]
@@ -213,8 +198,30 @@ def _merge(cur: TableSpec | None, want: TableSpec, plan: MigrationPlan, problems
     return TableSpec(cur.name, cur.path, tuple(columns.values()), tuple(children.values()))
 
 
+def _merge_column(cur: TableSpec, old: ColumnSpec | None, col: ColumnSpec, plan: MigrationPlan,
+                  problems: list, where: str) -> ColumnSpec | None:
+    """The column after the change (None: refused, recorded in ``problems``)."""
+    if cur.child(col.name) is not None:
+        problems.append(_problem(where, col.name, "子表不能改成普通字段（会丢失子表的行）",
+                                 "a sub-table cannot become a single-value field (its rows would be lost)"))
+        return None
+    if old is None:
+        plan.add_columns.append((cur.name, col))
+        return col
+    merged = widen(old, col)
+    if merged is None:
+        problems.append(_problem(where, col.name, f"已存数据类型为 {old.describe()}，不能改为 {col.describe()}",
+                                 f"stored values are {old.describe()} and cannot become {col.describe()}"))
+        return None
+    if not same_type(old, merged):
+        plan.widen_columns.append((cur.name, old, merged))
+    if merged.indexed and not old.indexed:
+        plan.add_indexes.append((cur.name, col.name))
+    return replace(merged, indexed=merged.indexed or old.indexed)
+
+
 def _problem(where: str, key: str, zh: str, en: str) -> Problem:
-    return Problem(where, msg("字段“{k}”：{zh}", "Field '{k}': {en}", k=key, zh=zh, en=en))
+    return Problem(where, Msg(f"字段“{key}”：{zh}", f"Field '{key}': {en}"))
 
 
 # ---------------------------------------------------------------------------- SQLAlchemy tables

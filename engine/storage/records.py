@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from engine.definitions.model import FieldDef, FormDef
 from engine.fields import field_type
 from engine.fields.base import StorageKind
-from engine.storage.columns import ColumnSpec
 from engine.storage.record_tables import TableSpec, sa_tables
 
 SYSTEM_FIELDS = ("serial_no", "title", "status", "flow_state", "created_by", "created_at",
@@ -110,10 +109,14 @@ def from_db(kind: StorageKind | None, value: Any) -> Any:
 
 
 def _kind(kinds, spec: TableSpec, path, key) -> StorageKind | None:
-    kind = kinds.get((path, key))
-    if kind is None and spec.column(key) is not None:   # e.g. a lookup whose target is unknown now
-        kind = spec.column(key).kind
-    return kind
+    """How to convert a value: by the physical column (every version's values live there), but an
+    integer field whose column was widened to DECIMAL still reads back as a whole number."""
+    column, wanted = spec.column(key), kinds.get((path, key))
+    if column is None:
+        return wanted
+    if wanted is StorageKind.INTEGER and column.kind is StorageKind.DECIMAL:
+        return wanted
+    return column.kind
 
 
 def _row_values(form: FormDef, fields, spec: TableSpec, path, values: Mapping) -> dict:
@@ -168,9 +171,6 @@ def _write_children(session, form, spec, tenant_id, record_id, parent_id, path, 
 
 def _delete_rows(session, tables, path, tenant_id, record_id, ids) -> None:
     """Delete rows and their descendants (explicitly, not only by ON DELETE CASCADE)."""
-    for child_path, child in tables.items():
-        if len(child_path) > len(path) and child_path[:len(path)] == path:
-            pass  # descendants are removed through parent_id below, deepest first
     _delete_descendants(session, tables, path, tenant_id, ids)
     table = tables[path]
     session.execute(delete(table).where(and_(table.c.tenant_id == tenant_id, table.c.record_id == record_id,
@@ -178,6 +178,7 @@ def _delete_rows(session, tables, path, tenant_id, record_id, ids) -> None:
 
 
 def _delete_descendants(session, tables, path, tenant_id, parent_ids) -> None:
+    """Delete the rows below ``parent_ids`` of ``path``, deepest level first."""
     for child_path, child in tables.items():
         if len(child_path) == len(path) + 1 and child_path[:len(path)] == path:
             ids = list(session.execute(select(child.c.id).where(and_(
@@ -256,7 +257,7 @@ def _values(form, fields, spec, path, row, children) -> dict:
     kinds, out = field_kinds(form), {}
     for f in fields:
         if field_type(f.type).is_subtable:
-            sub_path, sub_spec = path + (f.key,), _spec_at(spec, path + (f.key,))
+            sub_path, sub_spec = path + (f.key,), spec.child(f.key)
             rows = children.get(sub_path, {}).get(row["id"], [])
             out[f.key] = [{"id": r["id"], **_values(form, f.fields, sub_spec, sub_path, r, children)} for r in rows]
         elif f.key in row:

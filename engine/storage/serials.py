@@ -39,8 +39,9 @@ def _insert_first(session, tenant_id: int, scope: str, period: str) -> bool:
     dialect = _dialect(session)
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (insert(sc).values(tenant_id=tenant_id, scope=scope, period=period, value=1)
-            .on_conflict_do_nothing(index_elements=["tenant_id", "scope", "period"]))
-    return session.execute(stmt).rowcount == 1
+            .on_conflict_do_nothing(index_elements=["tenant_id", "scope", "period"])
+            .returning(sc.c.value))
+    return session.execute(stmt).scalar_one_or_none() is not None
 
 
 def current_serial(session: Session | Connection, tenant_id: int, scope: str, period: str = "") -> int:

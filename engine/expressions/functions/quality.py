@@ -48,7 +48,7 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _index(name: str, key: str, values, lsl, usl) -> float | None:
+def _index(key: str, values, lsl, usl) -> float | None:
     numbers = [v for v in (values or []) if not _blank(v)]
     if len(numbers) < 2 or (_blank(lsl) and _blank(usl)):
         return None
@@ -67,6 +67,7 @@ _SPEC_PARAMS = [Param("values", NUMBERS), Param("lsl", NUMBER), Param("usl", NUM
           example="PPM(rejected_qty, received_qty)")
 @_as_evaluation_error("PPM")
 def ppm(defects, total):
+    """PPM(defects, total)."""
     if _blank(defects) or _blank(total):
         return None
     return capability.ppm(defects, total)
@@ -81,7 +82,8 @@ def ppm(defects, total):
           example="CP(items.measured, lsl, usl)")
 @_as_evaluation_error("CP")
 def cp(values, lsl, usl):
-    return _index("CP", "cp", values, lsl, usl)
+    """CP(values, lsl, usl) on individual values."""
+    return _index("cp", values, lsl, usl)
 
 
 @register("CPK", params=_SPEC_PARAMS, returns=NUMBER, category="quality",
@@ -93,7 +95,8 @@ def cp(values, lsl, usl):
           example="CPK(items.measured, lsl, usl)")
 @_as_evaluation_error("CPK")
 def cpk(values, lsl, usl):
-    return _index("CPK", "cpk", values, lsl, usl)
+    """CPK(values, lsl, usl) on individual values."""
+    return _index("cpk", values, lsl, usl)
 
 
 @register("PP", params=_SPEC_PARAMS, returns=NUMBER, category="quality",
@@ -105,7 +108,8 @@ def cpk(values, lsl, usl):
           example="PP(items.measured, lsl, usl)")
 @_as_evaluation_error("PP")
 def pp(values, lsl, usl):
-    return _index("PP", "pp", values, lsl, usl)
+    """PP(values, lsl, usl) on individual values."""
+    return _index("pp", values, lsl, usl)
 
 
 @register("PPK", params=_SPEC_PARAMS, returns=NUMBER, category="quality",
@@ -117,7 +121,8 @@ def pp(values, lsl, usl):
           example="PPK(items.measured, lsl, usl)")
 @_as_evaluation_error("PPK")
 def ppk(values, lsl, usl):
-    return _index("PPK", "ppk", values, lsl, usl)
+    """PPK(values, lsl, usl) on individual values."""
+    return _index("ppk", values, lsl, usl)
 
 
 _LEVEL_HELP = msg("检验水平：S-1、S-2、S-3、S-4、I、II、III（一般用 II）",
@@ -150,6 +155,7 @@ def _plan_doc(zh: str, en: str):
           example='AQL_CODE(lot_size, "II")')
 @_as_evaluation_error("AQL_CODE")
 def aql_code(lot_size, level):
+    """AQL_CODE(lot_size, level): Table 1 code letter."""
     if _blank(lot_size) or _blank(level):
         return None
     return sampling.code_letter(lot_size, level)
@@ -160,6 +166,7 @@ def aql_code(lot_size, level):
           example='AQL_SAMPLE_SIZE(lot_size, "II", "1.0")')
 @_as_evaluation_error("AQL_SAMPLE_SIZE")
 def aql_sample_size(lot_size, level, aql, severity=None):
+    """AQL_SAMPLE_SIZE(lot_size, level, aql, severity?)."""
     found = _plan(lot_size, level, aql, severity)
     return None if found is None else found.n
 
@@ -170,6 +177,7 @@ def aql_sample_size(lot_size, level, aql, severity=None):
           example='AQL_AC(lot_size, "II", "1.0")')
 @_as_evaluation_error("AQL_AC")
 def aql_ac(lot_size, level, aql, severity=None):
+    """AQL_AC(lot_size, level, aql, severity?)."""
     found = _plan(lot_size, level, aql, severity)
     return None if found is None else found.ac
 
@@ -181,5 +189,6 @@ def aql_ac(lot_size, level, aql, severity=None):
           example='AQL_RE(lot_size, "II", "1.0", "tightened")')
 @_as_evaluation_error("AQL_RE")
 def aql_re(lot_size, level, aql, severity=None):
+    """AQL_RE(lot_size, level, aql, severity?)."""
     found = _plan(lot_size, level, aql, severity)
     return None if found is None else found.re

@@ -11,16 +11,19 @@ A function module registers each function once::
     def cpk(values, lsl, usl): ...
 
 The function receives plain Python values (``None`` = blank). A parameter typed ``list<…>``
-always receives a Python list (a scalar argument arrives as a one-element list, a blank as
-``[]``). A text parameter receives a ``str`` (numbers and dates are converted as ``&`` does).
+always receives a Python list (a single value arrives as a one-element list, possibly
+``[None]``; a blank sub-table as ``[]``). A text parameter receives a ``str`` (blank is ``""``;
+numbers and dates are converted as ``&`` does). Number, date and boolean parameters receive
+the value or ``None`` (a date-time passed for a date parameter arrives as its calendar day).
 Raise :class:`engine.errors.EvaluationError` on values the function cannot use; any other
 exception is converted to one by the runtime.
 
 ``doc`` may be omitted when the docstring carries the help text as ``zh: …`` / ``en: …`` /
 ``example: …`` lines. ``context=True`` passes the :class:`EvalContext` as the first argument.
 ``inline`` (for the logic functions) generates Python source instead of a call, so that IF,
-IFS, SWITCH, AND and OR evaluate lazily: ``inline(args: list[str], types: list[ExprType])``
-returns a Python expression over the already generated argument code. ``validate(types)``
+IFS, SWITCH, AND and OR evaluate lazily: ``inline(args: list[str], types: list[ExprType], emit)``
+returns a Python expression over the already generated argument code; ``emit`` offers
+``truth(code, type)``, ``temp()`` and ``ctx()`` (see :mod:`engine.expressions.codegen`). ``validate(types)``
 may return a bilingual Msg for a problem the parameter list cannot express (IFS needs pairs).
 """
 from __future__ import annotations

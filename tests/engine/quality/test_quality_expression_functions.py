@@ -44,7 +44,8 @@ def test_capability_functions_match_the_library():
     assert call("PP", MEASURED, 73.95, 74.05) == want.pp
     assert call("PPK", MEASURED, 73.95, 74.05) == want.ppk
     # PP uses the sample SD (n-1), CP the moving range
-    assert call("PP", MEASURED, 73.95, 74.05) == pytest.approx(0.1 / (6 * statistics.stdev(MEASURED)))
+    overall = statistics.stdev(MEASURED)
+    assert call("PP", MEASURED, 73.95, 74.05) == pytest.approx(0.1 / (6 * overall))
 
 
 def test_blanks_in_the_list_are_skipped():
@@ -122,3 +123,69 @@ def test_aql_bad_inputs_raise_evaluation_error(args, fragment):
         call("AQL_AC", *args)
     assert err.value.message.en.startswith("AQL_AC: ") and fragment in err.value.message.en
     assert any("\u4e00" <= ch <= "\u9fff" for ch in err.value.message.zh)
+
+
+# --- through the expression language --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def iqc_scope():
+    from engine.expressions.types import NUMBER, TEXT, Scope
+    return Scope.of({"lot_size": NUMBER, "level": TEXT, "aql": TEXT, "lsl": NUMBER,
+                     "usl": NUMBER, "ng_qty": NUMBER,
+                     "items": Scope.of({"measured": NUMBER})})
+
+
+def _rows(values):
+    return [{"measured": v} for v in values]
+
+
+def test_evaluate_aql_formulas(iqc_scope):
+    from engine.expressions import evaluate
+    data = {"lot_size": 1000, "level": "II", "aql": "1.0"}
+    assert evaluate("AQL_CODE(lot_size, level)", data, iqc_scope) == "J"
+    assert evaluate("AQL_SAMPLE_SIZE(lot_size, level, aql)", data, iqc_scope) == 80
+    assert evaluate("AQL_AC(lot_size, level, aql)", data, iqc_scope) == 2
+    assert evaluate("AQL_RE(lot_size, level, aql)", data, iqc_scope) == 3
+    assert evaluate('AQL_AC(lot_size, "II", 1.0, "tightened")', data, iqc_scope) == 1
+    assert evaluate('AQL_RE(lot_size, "II", 0.65, "reduced")', data, iqc_scope) == 2
+    assert evaluate('IF(ng_qty <= AQL_AC(lot_size, level, aql), "接收", "拒收")',
+                    {**data, "ng_qty": 3}, iqc_scope) == "拒收"
+    assert evaluate("AQL_SAMPLE_SIZE(lot_size, level, aql)", {**data, "lot_size": None},
+                    iqc_scope) is None
+
+
+def test_evaluate_capability_on_a_sub_table_column(iqc_scope):
+    from engine.expressions import evaluate
+    data = {"lsl": 73.95, "usl": 74.05, "items": _rows([*MEASURED[:3], None, *MEASURED[3:]])}
+    assert evaluate("CPK(items.measured, lsl, usl)", data, iqc_scope) == \
+        pytest.approx(call("CPK", MEASURED, 73.95, 74.05))
+    assert evaluate("ROUND(PPK(items.measured, lsl, usl), 2)", data, iqc_scope) == \
+        round(call("PPK", MEASURED, 73.95, 74.05), 2)
+    assert evaluate("CP(items.measured, lsl, usl)", {**data, "items": _rows([74.0])},
+                    iqc_scope) is None
+    assert evaluate("PPM(ng_qty, lot_size)", {"ng_qty": 2, "lot_size": 4000}, iqc_scope) == 500
+
+
+def test_evaluate_bad_values_raise_evaluation_error(iqc_scope):
+    from engine.expressions import evaluate
+    with pytest.raises(EvaluationError) as err:
+        evaluate('AQL_AC(lot_size, "II", "0.3")', {"lot_size": 1000}, iqc_scope)
+    assert "0.65" in err.value.message.en and "抽样表" in err.value.message.zh
+    with pytest.raises(EvaluationError):
+        evaluate("CPK(items.measured, usl, lsl)",
+                 {"lsl": 73.95, "usl": 74.05, "items": _rows(MEASURED)}, iqc_scope)
+
+
+def test_type_checking_of_quality_calls(iqc_scope):
+    from engine.expressions import check
+    from engine.expressions.types import NUMBER, TEXT
+    assert check("CPK(items.measured, lsl, usl)", iqc_scope).type == NUMBER
+    assert check("AQL_CODE(lot_size, level)", iqc_scope).type == TEXT
+    assert check("AQL_AC(lot_size, level)", iqc_scope).errors          # too few arguments
+    assert check("CPK(items, lsl, usl)", iqc_scope).errors             # a sub-table, not a column
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_examples_parse(name):
+    from engine.expressions import parse
+    parse(FUNCTIONS.get(name).example)

@@ -33,3 +33,14 @@ def test_unknown_data_file_is_refused():
 def test_error_is_a_qms_error_and_a_value_error():
     from engine.errors import QMSError
     assert issubclass(QualityInputError, QMSError) and issubclass(QualityInputError, ValueError)
+
+
+def test_importing_the_package_reads_no_table():
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import engine.quality, engine.quality.reference as r; "
+            "print(r.load.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[3])
+    assert out.stdout.strip() == "0"

@@ -1,0 +1,248 @@
+"""Record use cases: create, get, update (optimistic lock), delete, query — each in one transaction.
+
+Every function takes the caller's session (``with session_scope(engine) as s``) and never
+commits. A record is validated with the published form (create) or with the version it was
+written under (update), numbered gap-free, written with its sub-table rows, and audited with
+old → new values in the same transaction.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from typing import Any, Callable, Mapping
+
+from sqlalchemy.orm import Session
+
+from engine.definitions import form_scope
+from engine.definitions.model import FormDef
+from engine.errors import Conflict, NotFound, QMSError
+from engine.expressions import EvalContext
+from engine.fields.serial import format_serial, period_key
+from engine.forms import validate_record
+from engine.i18n import msg
+from engine.storage import audit, filters, form_store, records
+from engine.storage.form_store import PublishedForm
+from engine.storage.records import Record
+from engine.storage.serials import next_serial
+from engine.types import Actor, AuditAction
+
+MAX_PER_PAGE = 500
+DEFAULT_PER_PAGE = 50
+DEFAULT_STATUS = "active"
+
+
+class QueryError(QMSError):
+    """A query parameter (sort key) that cannot be used."""
+
+    code = "invalid_query"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query: the records and the total number of matches."""
+
+    items: list[Record]
+    total: int
+    page: int
+    per_page: int
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+
+
+def _ctx(actor: Actor, now: datetime, tz: tzinfo | None) -> EvalContext:
+    return EvalContext(user_id=actor.user_id, now=now, tz=tz, lang=actor.lang)
+
+
+def _versions(session: Session, tenant_id: int, pub: PublishedForm) -> Callable[[int], FormDef]:
+    """form_for(def_version): the definition a record was written under."""
+    def form_for(version: int) -> FormDef:
+        if version == pub.form.version:
+            return pub.form
+        return form_store.load_published(session, tenant_id, pub.form.key, version).form
+    return form_for
+
+
+def _read(session: Session, tenant_id: int, pub: PublishedForm, record_id: int) -> Record:
+    row = records.top_row(session, pub.spec, tenant_id, record_id)
+    if row is None:
+        raise NotFound(msg("记录 {i} 不存在", "Record {i} does not exist", i=record_id))
+    children = records.child_rows(session, pub.spec, tenant_id, [record_id])
+    return records.build_record(_versions(session, tenant_id, pub), pub.spec, row, children)
+
+
+def _lookups(session: Session, tenant_id: int, form: FormDef):
+    """lookups(reference_key, record_id) → the referenced record's values (for lookup fields)."""
+    def fetch(dotted: str, record_id: Any) -> Mapping | None:
+        ref = _field_at(form, dotted)
+        target = ref.option("form") if ref is not None else None
+        if not isinstance(target, str) or not isinstance(record_id, int):
+            return None
+        try:
+            return _read(session, tenant_id, form_store.load_published(session, tenant_id, target), record_id).values
+        except NotFound:
+            return None
+    return fetch
+
+
+def _field_at(form: FormDef, dotted: str):
+    fields, found = form.fields, None
+    for key in dotted.split("."):
+        found = next((f for f in fields if f.key == key), None)
+        if found is None:
+            return None
+        fields = found.fields
+    return found
+
+
+def _assign_serials(session: Session, tenant_id: int, form: FormDef, values: dict, when: datetime,
+                    numbering: bool = True) -> str | None:
+    """Fill blank serial fields and return the record's serial_no (numbering, else first serial field)."""
+    first = None
+    for f in form.fields:
+        if f.type == "serial" and isinstance(f.option("pattern"), str):
+            if not values.get(f.key):
+                values[f.key] = _next_number(session, tenant_id, f"field:{form.key}.{f.key}", f.option("pattern"), when)
+            first = first or values[f.key]
+    if form.numbering and numbering:
+        return _next_number(session, tenant_id, f"form:{form.key}", form.numbering, when)
+    return first
+
+
+def _next_number(session: Session, tenant_id: int, scope: str, pattern: str, when: datetime) -> str:
+    n = next_serial(session, tenant_id, scope, period_key(pattern, when))
+    return format_serial(pattern, when, n)
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def _title(form: FormDef, data: Mapping, serial_no: str | None) -> str | None:
+    """The record title from ``title_template`` (``{field}`` placeholders), else the serial number."""
+    if not form.title_template:
+        return serial_no
+    def fill(m: re.Match) -> str:
+        value = serial_no if m.group(1) == "serial_no" else data.get(m.group(1))
+        return "" if value is None or isinstance(value, (list, dict)) else str(value)
+    return _PLACEHOLDER.sub(fill, form.title_template)[:500] or serial_no
+
+
+# ---------------------------------------------------------------------------- use cases
+
+def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[str, Any], reason: str | None = None,
+                  *, now: datetime | None = None, tz: tzinfo | None = None) -> Record:
+    """Validate, number, insert (with sub-table rows) and audit a new record of the published form."""
+    tenant_id, now = actor.tenant_id, _now(now)
+    pub = form_store.load_published(session, tenant_id, form_key)
+    values = validate_record(pub.form, data, ctx=_ctx(actor, now, tz), lookups=_lookups(session, tenant_id, pub.form))
+    serial_no = _assign_serials(session, tenant_id, pub.form, values, now.astimezone(tz) if tz else now)
+    system = {"serial_no": serial_no, "title": _title(pub.form, records.to_json(pub.form, values), serial_no),
+              "created_by": actor.user_id, "created_at": now, "updated_by": actor.user_id, "updated_at": now,
+              "version": 1, "status": DEFAULT_STATUS, "def_version": pub.form.version}
+    record_id = records.insert_record(session, pub.form, pub.spec, tenant_id, values, system)
+    record = _read(session, tenant_id, pub, record_id)
+    audit.write_entry(session, tenant_id, pub.form, record_id, AuditAction.CREATE.value, actor.user_id,
+                      audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now)
+    return record
+
+
+def get_record(session: Session, actor: Actor, form_key: str, record_id: int) -> Record:
+    """A record shown with the definition version it was written under; NotFound if absent."""
+    pub = form_store.load_published(session, actor.tenant_id, form_key)
+    return _read(session, actor.tenant_id, pub, record_id)
+
+
+def update_record(session: Session, actor: Actor, form_key: str, record_id: int, expected_version: int,
+                  data: Mapping[str, Any], reason: str | None = None, *, partial: bool = True,
+                  upgrade: bool = False, now: datetime | None = None, tz: tzinfo | None = None) -> Record:
+    """Change a record if it is still at ``expected_version`` (else Conflict); audit old → new.
+
+    The record is re-validated with the definition version it was written under, or moved to
+    the current version with ``upgrade=True``. ``partial`` (PATCH): fields not in ``data`` keep
+    their values; a sub-table given is the full new list of rows (rows matched by ``id``).
+    """
+    tenant_id, now = actor.tenant_id, _now(now)
+    pub = form_store.load_published(session, tenant_id, form_key)
+    old = _read(session, tenant_id, pub, record_id)
+    if old.version != expected_version:
+        raise _stale(record_id, expected_version, old.version)
+    form_for = _versions(session, tenant_id, pub)
+    form = pub.form if upgrade else form_for(old.def_version)
+    values = validate_record(form, data, ctx=_ctx(actor, now, tz), old=old.values, partial=partial,
+                             lookups=_lookups(session, tenant_id, form))
+    system = {"updated_by": actor.user_id, "updated_at": now, "def_version": form.version}
+    if upgrade:   # serial fields new in this version get a number; serial_no stays
+        _assign_serials(session, tenant_id, form, values, now.astimezone(tz) if tz else now, numbering=False)
+    system["title"] = _title(form, records.to_json(form, values), old.serial_no)
+    if not records.update_record(session, form, pub.spec, tenant_id, record_id, expected_version, values,
+                                 old.values, system):
+        raise _stale(record_id, expected_version, None)
+    new = _read(session, tenant_id, pub, record_id)
+    audit.write_entry(session, tenant_id, form, record_id, AuditAction.UPDATE.value, actor.user_id,
+                      audit.diff(_diff_fields(form_for, old, new), old.data, new.data),
+                      form.version, reason, at=now)
+    return new
+
+
+def _diff_fields(form_for: Callable[[int], FormDef], old: Record, new: Record) -> list:
+    """Fields to diff: the new version's, plus the old version's that the new one dropped."""
+    fields = list(form_for(new.def_version).fields)
+    if old.def_version != new.def_version:
+        keys = {f.key for f in fields}
+        fields += [f for f in form_for(old.def_version).fields if f.key not in keys]
+    return fields
+
+
+def _stale(record_id: int, expected: int, actual: int | None) -> Conflict:
+    return Conflict(msg("记录 {i} 已被他人修改（你的版本 {e}，当前版本 {a}），请刷新后再改",
+                        "Record {i} was changed by someone else (your version {e}, current {a}); reload and retry",
+                        i=record_id, e=expected, a=actual if actual is not None else "?"))
+
+
+def delete_record(session: Session, actor: Actor, form_key: str, record_id: int,
+                  expected_version: int | None = None, reason: str | None = None,
+                  *, now: datetime | None = None) -> None:
+    """Delete a record and its sub-table rows; the audit entry keeps every old value."""
+    tenant_id = actor.tenant_id
+    pub = form_store.load_published(session, tenant_id, form_key)
+    old = _read(session, tenant_id, pub, record_id)
+    if expected_version is not None and old.version != expected_version:
+        raise _stale(record_id, expected_version, old.version)
+    form = _versions(session, tenant_id, pub)(old.def_version)
+    records.delete_record(session, pub.spec, tenant_id, record_id)
+    changes = audit.diff(form.fields, old.data, None)
+    changes["_system"] = {k: v for k, v in old.to_json().items() if k != "data"}
+    audit.write_entry(session, tenant_id, form, record_id, AuditAction.DELETE.value, actor.user_id, changes,
+                      old.def_version, reason, at=_now(now))
+
+
+def query_records(session: Session, actor: Actor, form_key: str, filter: str | None = None,
+                  sort: str | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE,
+                  *, now: datetime | None = None, tz: tzinfo | None = None) -> Page:
+    """Records matching ``filter`` (an expression), sorted by ``field``/``-field``, one page, with the total.
+
+    ExpressionError (with position) for a filter that does not check or cannot run in SQL;
+    QueryError for an unknown sort key. ``per_page`` is bounded to 1..500.
+    """
+    tenant_id = actor.tenant_id
+    pub = form_store.load_published(session, tenant_id, form_key)
+    table = records.top_table(pub.spec)
+    where = None
+    if filter and filter.strip():
+        where = filters.compile_filter(filter, table, form_scope(pub.form), session.get_bind().dialect.name,
+                                       _now(now), tz)
+    keys = {f.key for f in pub.form.fields}
+    try:
+        order = filters.order_clause(table, sort, keys)
+    except ValueError:
+        raise QueryError(msg("不能按“{k}”排序", "Cannot sort by '{k}'", k=str(sort)[:60])) from None
+    page, per_page = max(1, int(page or 1)), min(max(1, int(per_page or DEFAULT_PER_PAGE)), MAX_PER_PAGE)
+    rows = records.select_rows(session, pub.spec, tenant_id, where, order, per_page, (page - 1) * per_page)
+    children = records.child_rows(session, pub.spec, tenant_id, [r["id"] for r in rows])
+    form_for = _versions(session, tenant_id, pub)
+    items = [records.build_record(form_for, pub.spec, r, children) for r in rows]
+    return Page(items, records.count_rows(session, pub.spec, tenant_id, where), page, per_page)

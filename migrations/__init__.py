@@ -1,0 +1,1 @@
+"""Alembic migrations of the platform tables (a package so installs ship it)."""

@@ -1,0 +1,100 @@
+"""Querying records: expression filters translated to SQL, sorting, paging, totals."""
+import pytest
+from sqlalchemy import inspect
+
+from engine.errors import ExpressionError
+from engine.services.records import QueryError
+from tests.engine.services.support import IQC_KEY, create, lot, publish_iqc, query
+
+ROWS = [  # lot_no, lot_size, first_article, inspection_date, received_at
+    ("LOT-001", 100, True, "2026-04-01", "2026-03-30T08:00:00+00:00"),
+    ("LOT-002", 500, False, "2026-04-10", None),
+    ("LOT-003", 800, True, "2026-04-17", "2026-04-16T23:00:00+00:00"),
+    ("ABC-004", 1200, False, "2026-04-20", None),
+    ("ABC-005", 50, True, "2026-04-18", "2026-04-18T10:00:00+00:00"),
+]
+
+
+@pytest.fixture
+def lots(db_engine, actor):
+    supplier = publish_iqc(db_engine, actor)
+    for lot_no, size, first, day, received in ROWS:
+        create(db_engine, actor, IQC_KEY, lot(supplier.id, lot_no=lot_no, lot_size=size, sample_size=10,
+                                              first_article=first, inspection_date=day, received_at=received))
+    return lambda **kw: query(db_engine, actor, IQC_KEY, **kw)
+
+
+def lot_nos(page):
+    return sorted(r.data["lot_no"] for r in page.items)
+
+
+FILTERS = [
+    ("lot_size > 300", ["ABC-004", "LOT-002", "LOT-003"]),
+    ("lot_size >= 100 AND first_article", ["LOT-001", "LOT-003"]),
+    ('OR(lot_no = "lot-003", lot_size < 80)', ["ABC-005", "LOT-003"]),        # text compares case-insensitively
+    ('CONTAINS(lot_no, "abc")', ["ABC-004", "ABC-005"]),                     # ignoring case, as in formulas
+    ('NOT CONTAINS(lot_no, "LOT") && lot_size * 2 > 1000', ["ABC-004"]),
+    ("ISBLANK(received_at)", ["ABC-004", "LOT-002"]),
+    ("received_at < DATE(2026, 4, 1)", ["ABC-004", "LOT-001", "LOT-002"]),      # a blank date sorts first
+    ("inspection_date >= DATE(2026, 4, 17) AND inspection_date <= TODAY()", ["LOT-003"]),
+    ("inspection_date > TODAY()", ["ABC-004", "ABC-005"]),
+    ("created_at <= NOW() AND version = 1", ["ABC-004", "ABC-005", "LOT-001", "LOT-002", "LOT-003"]),
+    ('lot_no & "/" & part_no = "LOT-002/P-100"', ["LOT-002"]),
+    ("lot_size / 0 > 1", []),                                                   # no SQL error
+    ('serial_no = "IQC-2026-0002"', ["LOT-002"]),
+    ("-lot_size < -1000 OR lot_size = 50%*100", ["ABC-004", "ABC-005"]),
+    ('lot_no = "x\'; DROP TABLE tenants; --"', []),                            # only ever a bound parameter
+]
+
+
+def test_filters(lots, db_engine):
+    wrong = {}
+    for expression, expected in FILTERS:     # one data set for all cases (setting it up is the slow part)
+        page = lots(filter=expression)
+        if lot_nos(page) != expected or page.total != len(expected):
+            wrong[expression] = (lot_nos(page), page.total)
+    assert wrong == {}
+    assert "tenants" in inspect(db_engine).get_table_names()
+
+
+REFUSED = [  # expression, words in the message, column of the error
+    ("COUNT(characteristics.mean) > 1", "cannot be used in a filter", 1),
+    ("lot_size > 1 AND\n LEN(lot_no) > 3", "cannot be used in a filter", (2, 2)),
+    ("defect_types = 1", "Cannot compare", None),
+    ("lot_sise > 1", "lot_sise", 1),
+    ("lot_size +", None, None),
+    ("lot_size + 1", "true or false", None),
+]
+
+
+def test_filters_that_cannot_run_say_why_and_where(lots):
+    for expression, words, where in REFUSED:
+        with pytest.raises(ExpressionError) as err:
+            lots(filter=expression)
+        if words:
+            assert words in err.value.message.en, expression
+        if words == "cannot be used in a filter":
+            assert "筛选" in err.value.message.zh
+        if where:
+            line, column = where if isinstance(where, tuple) else (1, where)
+            assert (err.value.line, err.value.column) == (line, column), expression
+
+
+def test_sort_and_paging(lots):
+    assert [r.data["lot_size"] for r in lots(sort="lot_size").items] == [50, 100, 500, 800, 1200]
+    assert [r.data["lot_no"] for r in lots(sort="-lot_no").items][:2] == ["LOT-003", "LOT-002"]
+    assert [r.data["lot_no"] for r in lots(sort="-received_at").items][-2:] in (
+        ["LOT-002", "ABC-004"], ["ABC-004", "LOT-002"])                         # blanks last
+    pages = [lots(sort="lot_size", page=p, per_page=2) for p in (1, 2, 3)]
+    assert [[r.data["lot_size"] for r in p.items] for p in pages] == [[50, 100], [500, 800], [1200]]
+    assert {p.total for p in pages} == {5}
+    assert lots(page=9, per_page=2).items == []
+    bounded = lots(page=0, per_page=10**6)
+    assert (bounded.page, bounded.per_page, len(bounded.items)) == (1, 500, 5)
+
+
+def test_unknown_sort_keys_are_refused(lots):
+    for sort in ("nope", "-defect_types", "characteristics", "tenant_id", "lot_no; DROP"):
+        with pytest.raises(QueryError) as err:
+            lots(sort=sort)
+        assert "sort" in err.value.message.en and "排序" in err.value.message.zh
