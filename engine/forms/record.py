@@ -194,8 +194,10 @@ def _compute(plan: FormPlan, nodes: list[Node], ctx: Any) -> None:
     for table, fp in plan.tasks:
         for node in by_table.get(id(table), ()):
             value, error = run(fp.formula, node.env, ctx)
-            if error is None:
-                value, error = coerce(fp, value)
+            # A run-time failure depends on the data (#DIV/0! while readings are still missing):
+            # the formula is blank, like an empty cell, and the record can still be saved. Design
+            # errors never get here: the definition checker type-checks every formula.
+            value, error = (None, None) if error is not None else coerce(fp, value)
             node.values[fp.key] = value
             if error is not None:
                 node.bad[fp.key] = messages.formula_failed(fp.label, error)

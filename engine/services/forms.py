@@ -48,8 +48,20 @@ def publish_form(session: Session, actor: Actor, definition: Mapping[str, Any], 
     conn = session.connection()
     plan = publish_tables(conn, form, tenant_id, form_store.stored_spec(previous))
     form_store.insert_version(session, tenant_id, form, form.to_dict() or dict(definition), plan.spec,
-                              plan.changes(conn.dialect.name), actor.user_id)
+                              plan.changes(conn.dialect.name), actor.user_id, _referenced(form, known))
     return form
+
+
+def _referenced(form: FormDef, known: Mapping[str, FormDef]) -> dict[str, dict]:
+    """Definitions of the other forms ``form`` references (at any sub-table depth), by key."""
+    keys: set[str] = set()
+    stack = list(form.fields)
+    while stack:
+        f = stack.pop()
+        stack.extend(f.fields)
+        if f.type == "reference" and f.option("form") in known and f.option("form") != form.key:
+            keys.add(f.option("form"))
+    return {key: known[key].to_dict() for key in sorted(keys)}
 
 
 def save_draft(session: Session, actor: Actor, form_key: str, draft: Mapping[str, Any] | None,

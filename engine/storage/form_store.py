@@ -34,9 +34,14 @@ class PublishedForm:
 
 
 @lru_cache(maxsize=256)
-def _parse(definition_json: str, version: int) -> FormDef:
-    """Load a stored definition once per distinct text (FormDef is immutable, so sharing is safe)."""
-    return replace(load_form(json.loads(definition_json)), version=version)
+def _parse(definition_json: str, version: int, targets_json: str = "{}") -> FormDef:
+    """Load a stored definition once per distinct text (FormDef is immutable, so sharing is safe).
+
+    ``targets_json`` holds the referenced forms as they were at publish time, so lookups through
+    references get their target's type back without reading the other forms' current versions.
+    """
+    targets = {key: load_form(data) for key, data in json.loads(targets_json).items()}
+    return replace(load_form(json.loads(definition_json), known_forms=targets or None), version=version)
 
 
 @lru_cache(maxsize=256)
@@ -48,8 +53,8 @@ def _canonical(data) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
-def form_from_row(definition: dict, version: int) -> FormDef:
-    return _parse(_canonical(definition), version)
+def form_from_row(definition: dict, version: int, targets: dict | None = None) -> FormDef:
+    return _parse(_canonical(definition), version, _canonical(targets or {}))
 
 
 def not_found(form_key: str) -> NotFound:
@@ -84,7 +89,7 @@ def load_published(session: Session, tenant_id: int, form_key: str, version: int
     row = latest if version in (None, latest["version"]) else version_row(session, tenant_id, form_key, version)
     if row is None:
         raise NotFound(msg("表单“{k}”没有版本 {v}", "Form '{k}' has no version {v}", k=form_key, v=version))
-    return PublishedForm(form_from_row(row["definition"], row["version"]), stored_spec(latest), latest["version"])
+    return PublishedForm(form_from_row(row["definition"], row["version"], row["targets"]), stored_spec(latest), latest["version"])
 
 
 def save_draft(session: Session, tenant_id: int, form_key: str, draft: dict | None, app_key: str | None = None) -> None:
@@ -101,12 +106,12 @@ def save_draft(session: Session, tenant_id: int, form_key: str, draft: dict | No
 
 
 def insert_version(session: Session, tenant_id: int, form: FormDef, definition: dict, spec: TableSpec,
-                   changes: list[dict], published_by: int | None) -> None:
-    """Record version ``form.version`` and make it the current one."""
+                   changes: list[dict], published_by: int | None, targets: dict | None = None) -> None:
+    """Record version ``form.version`` (with the referenced forms' definitions) and make it current."""
     now = datetime.now(timezone.utc)
     session.execute(insert(fv).values(
         tenant_id=tenant_id, form_key=form.key, version=form.version, definition=definition,
-        table_name=spec.name, storage={"tables": spec.to_json(), "changes": changes},
+        table_name=spec.name, storage={"tables": spec.to_json(), "changes": changes}, targets=targets or None,
         published_at=now, published_by=published_by))
     session.execute(update(fd).where(and_(fd.c.tenant_id == tenant_id, fd.c.key == form.key))
                     .values(current_version=form.version, updated_at=now))

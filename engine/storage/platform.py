@@ -90,6 +90,9 @@ form_versions = Table(
     Column("table_name", String(63), nullable=False),
     # The physical layout of the record tables after this publish (see record_tables.TableSpec)
     Column("storage", JSONType, nullable=False),
+    # Definitions of the forms this one references, as they were at publish time, so lookups
+    # keep their target's type when the version is loaded again later ({form_key: definition})
+    Column("targets", JSONType, nullable=True),
     _utc("published_at", nullable=False),
     Column("published_by", BigInteger, nullable=True),
     UniqueConstraint("tenant_id", "form_key", "version"),

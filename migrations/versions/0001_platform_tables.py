@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("definition", JSON, nullable=False),
         sa.Column("table_name", sa.String(63), nullable=False),
         sa.Column("storage", JSON, nullable=False),
+        sa.Column("targets", JSON, nullable=True),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("published_by", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_form_versions"),

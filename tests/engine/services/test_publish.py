@@ -97,3 +97,20 @@ def test_versions_are_kept_and_listed(db_engine, actor):
         assert form_service.get_form(s, actor.tenant_id, IQC_KEY).field("department") is None
         listed = {f["key"]: f["current_version"] for f in form_service.list_forms(s, actor.tenant_id)}
     assert listed == {"supplier": 1, IQC_KEY: 2}
+
+
+def test_reloaded_version_keeps_lookup_types_from_publish_time(db_engine, actor):
+    """A stored version is self-contained: its lookups are typed by the referenced form as published."""
+    from engine.definitions import form_scope
+    from engine.expressions.types import TEXT
+    from engine.services import forms as form_service
+    from engine.storage import form_store
+    from engine.storage.db import session_scope
+    from tests.engine.services.support import publish_iqc
+
+    publish_iqc(db_engine, actor)
+    form_store._parse.cache_clear()          # as in a fresh process
+    with session_scope(db_engine) as s:
+        iqc = form_service.get_form(s, actor.tenant_id, "iqc_inspection")
+    assert iqc.field("supplier_name").option("target") is not None
+    assert form_scope(iqc).lookup("supplier_name") == TEXT
