@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from engine.i18n import Msg
+from engine.i18n import Msg, msg
 
 
 @dataclass(frozen=True)
@@ -105,3 +105,16 @@ class Conflict(QMSError):
     """E.g. a stale optimistic-lock version, or a duplicate key."""
 
     code = "conflict"
+
+
+class TooManyAttempts(PermissionDenied):
+    """Sign-in is locked for a while after repeated failures; ``retry_after`` is in seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int):
+        self.retry_after = max(1, int(retry_after))
+        minutes = (self.retry_after + 59) // 60
+        super().__init__(msg("登录失败次数过多，请 {m} 分钟（{s} 秒）后再试",
+                             "Too many failed sign-ins; try again in {m} minute(s) ({s} s)",
+                             m=minutes, s=self.retry_after))

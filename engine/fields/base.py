@@ -11,6 +11,8 @@ of methods with safe defaults:
 * ``to_json(field, value)``  – Python value → JSON output
 * ``check(field, ctx)``      – extra semantic checks of the definition, yielding Problems
 * ``is_blank(value)``        – what counts as empty for "required"
+* ``json_schema(field, lang)`` – a JSON Schema (Draft 2020-12) of the field's JSON value, for
+  the OpenAPI document; types override ``value_schema`` (the base allows any value)
 
 Storage stays out of this layer: a type says *what* it stores (:class:`StorageKind` with
 length/precision), and ``engine.storage`` maps that to SQLAlchemy column types.
@@ -127,3 +129,41 @@ class FieldType:
 
     def check(self, field: Any, ctx: Any) -> Iterable[Problem]:
         return ()
+
+    def value_schema(self, field: Any) -> dict:
+        """JSON Schema of a non-blank JSON value of this type (safe default: any value)."""
+        return {}
+
+    def json_schema(self, field: Any, lang: str | None = "en") -> dict:
+        """JSON Schema of the field's JSON value: ``value_schema`` plus blank (null), labels and help.
+
+        ``title``/``description`` are in ``lang``; ``x-label-zh``/``x-label-en`` carry both.
+        Computed types (formula, lookup, serial) are ``readOnly``: input for them is ignored.
+        """
+        schema = nullable(self.value_schema(field))
+        label = getattr(field, "label", None)
+        if isinstance(label, Msg):
+            schema.update({"title": label.get(lang), "x-label-zh": label.zh, "x-label-en": label.en})
+        help_text = getattr(field, "help", None)
+        if isinstance(help_text, Msg):
+            schema["description"] = help_text.get(lang)
+        if self.is_computed:
+            schema["readOnly"] = True
+        return schema
+
+
+def nullable(schema: dict) -> dict:
+    """A copy of ``schema`` that also accepts null (a blank value)."""
+    schema = dict(schema)
+    if not schema:
+        return schema
+    kind = schema.get("type")
+    if isinstance(kind, str) and kind != "null":
+        schema["type"] = [kind, "null"]
+    elif isinstance(kind, list) and "null" not in kind:
+        schema["type"] = [*kind, "null"]
+    if "enum" in schema and None not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], None]
+    if kind is None and "anyOf" in schema:
+        schema["anyOf"] = [*schema["anyOf"], {"type": "null"}]
+    return schema

@@ -21,6 +21,9 @@ class BooleanType(FieldType):
     def storage(self, field, ctx=None):
         return Column(StorageKind.BOOLEAN)
 
+    def value_schema(self, field):
+        return {"type": "boolean"}
+
     def is_blank(self, value) -> bool:
         return value is None
 

@@ -71,6 +71,9 @@ class SelectType(FieldType):
             return None
         return check_code(field, value)
 
+    def value_schema(self, field):
+        return {"type": "string", "enum": codes_of(field)}
+
     def check(self, field, ctx) -> Iterator[Problem]:
         seen: set[str] = set()
         choices = field.option("choices", ())
@@ -117,3 +120,6 @@ class MultiselectType(SelectType):
 
     def to_json(self, field, value):
         return list(value) if isinstance(value, (list, tuple)) else value
+
+    def value_schema(self, field):
+        return {"type": "array", "items": {"type": "string", "enum": codes_of(field)}, "uniqueItems": True}

@@ -75,6 +75,9 @@ class DateType(FieldType):
     def to_json(self, field, value):
         return value.isoformat() if isinstance(value, date) else value
 
+    def value_schema(self, field):
+        return {"type": "string", "format": "date"}
+
 
 class DatetimeType(FieldType):
     """A point in time with a zone (received at, signed at)."""
@@ -97,3 +100,6 @@ class DatetimeType(FieldType):
 
     def to_json(self, field, value):
         return value.isoformat() if isinstance(value, datetime) else value
+
+    def value_schema(self, field):
+        return {"type": "string", "format": "date-time"}

@@ -15,6 +15,18 @@ from engine.fields.base import Column, FieldType, StorageKind, invalid, shown
 from engine.i18n import Msg
 
 MAX_FILES = 100
+# A file descriptor as the upload service hands it out (extra properties are kept as given).
+FILE_SCHEMA = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {
+        "id": {"type": ["string", "number"], "minLength": 1},
+        "name": {"type": "string"},
+        "size": {"type": "number", "minimum": 0},
+        "content_type": {"type": "string"},
+        "url": {"type": "string"},
+    },
+}
 
 
 def _matches(descriptor: dict, accept) -> bool:
@@ -83,6 +95,11 @@ class AttachmentType(FieldType):
 
     def to_json(self, field, value):
         return [dict(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+    def value_schema(self, field):
+        """A list of file descriptors (a single descriptor is accepted on input too)."""
+        many = {"type": "array", "items": FILE_SCHEMA, "maxItems": self.limit(field)}
+        return {"anyOf": [many, FILE_SCHEMA]}
 
 
 class ImageType(AttachmentType):

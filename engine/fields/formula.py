@@ -63,7 +63,26 @@ class FormulaType(FieldType):
         rounded = to_decimal(value).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
         return float(rounded) if precision else int(rounded)
 
+    def value_schema(self, field):
+        """The schema of the inferred result type (any value while it is unknown)."""
+        return result_schema(self.expr_type(field))
+
     def to_json(self, field, value):
         if isinstance(value, (date, datetime)):
             return value.isoformat()
         return value
+
+
+_RESULT_SCHEMAS = {Kind.NUMBER: {"type": "number"}, Kind.TEXT: {"type": "string"}, Kind.BOOLEAN: {"type": "boolean"},
+                   Kind.DATE: {"type": "string", "format": "date"},
+                   Kind.DATETIME: {"type": "string", "format": "date-time"},
+                   Kind.ID: {"type": "integer", "minimum": 1}}
+
+
+def result_schema(result) -> dict:
+    """JSON Schema of a value of expression type ``result`` (lists by item type; unknown: any)."""
+    kind = getattr(result, "kind", None)
+    if kind is Kind.LIST:
+        item = result_schema(result.item) if result.item is not None else {}
+        return {"type": "array", "items": item} if item else {"type": "array"}
+    return dict(_RESULT_SCHEMAS.get(kind, {}))

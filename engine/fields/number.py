@@ -86,3 +86,13 @@ class NumberType(FieldType):
         if value is None or (isinstance(value, str) and value.strip() == ""):
             return None
         return round_number(to_decimal(value), precision_of(field), value)
+
+    def value_schema(self, field):
+        schema = {"type": "integer" if precision_of(field) == 0 else "number"}
+        for key, value in (("minimum", getattr(field, "min", None)), ("maximum", getattr(field, "max", None))):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                schema[key] = value
+        unit = field.option("unit") if hasattr(field, "option") else None
+        if isinstance(unit, str) and unit:
+            schema["x-unit"] = unit
+        return schema

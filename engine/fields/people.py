@@ -6,6 +6,7 @@ from engine.fields.base import Column, FieldType, StorageKind, invalid, shown
 from engine.i18n import Msg
 
 MAX_ID = 2**63 - 1
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def parse_id(value) -> int:
@@ -37,6 +38,11 @@ class UserType(FieldType):
 
     def storage(self, field, ctx=None):
         return Column(StorageKind.JSON if is_multiple(field) else StorageKind.INTEGER)
+
+    def value_schema(self, field):
+        if is_multiple(field):
+            return {"type": "array", "items": dict(ID_SCHEMA), "uniqueItems": True}
+        return dict(ID_SCHEMA)
 
     def coerce(self, field, value):
         if value is None or value == "" or value == []:

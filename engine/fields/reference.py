@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from engine.errors import Problem
 from engine.expressions.types import ANY, id_of
 from engine.fields.base import IDENTIFIER_REF, Column, FieldContext, FieldType, StorageKind
-from engine.fields.people import parse_id
+from engine.fields.people import ID_SCHEMA, parse_id
 from engine.i18n import Msg, msg
 
 
@@ -43,6 +43,10 @@ class ReferenceType(FieldType):
         if value is None or value == "":
             return None
         return parse_id(value)
+
+    def value_schema(self, field):
+        target = field.option("form")
+        return {**ID_SCHEMA, "x-reference-form": target} if isinstance(target, str) else dict(ID_SCHEMA)
 
     def check(self, field, ctx: FieldContext) -> Iterator[Problem]:
         target = field.option("form")
@@ -107,6 +111,11 @@ class LookupType(FieldType):
     def to_json(self, field, value):
         target = field.option("target")
         return _delegate(target).to_json(target, value) if target is not None else value
+
+    def value_schema(self, field):
+        """The target field's schema (any value while the target is unknown)."""
+        target = field.option("target")
+        return _delegate(target).value_schema(target) if target is not None else {}
 
     def check(self, field, ctx: FieldContext) -> Iterator[Problem]:
         ref_key, ref = field.option("reference"), self.reference(field, ctx)

@@ -101,6 +101,9 @@ class SerialType(FieldType):
             raise invalid("流水号应为文本，收到 {v}", "A serial number is text, got {v}", v=shown(value))
         return value
 
+    def value_schema(self, field):
+        return {"type": "string", "maxLength": SERIAL_LENGTH}
+
     def check(self, field, ctx) -> Iterator[Problem]:
         pattern = field.option("pattern")
         if isinstance(pattern, str):

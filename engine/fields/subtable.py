@@ -57,6 +57,24 @@ class SubtableType(FieldType):
     def to_json(self, field, value):
         return [dict(row) for row in value] if isinstance(value, (list, tuple)) else value
 
+    def json_schema(self, field, lang="en"):
+        """An array of row objects: each column's schema (labels in ``lang``) and a read-only row ``id``."""
+        from engine.fields import FIELD_TYPES  # late: the registry imports this module
+        columns: dict = {"id": {"type": "integer", "readOnly": True}}
+        for column in field.fields:
+            if isinstance(column.type, str) and column.type in FIELD_TYPES:
+                columns[column.key] = FIELD_TYPES.get(column.type).json_schema(column, lang)
+        schema = super().json_schema(field, lang)
+        schema["items"] = {"type": "object", "properties": columns}
+        return schema
+
+    def value_schema(self, field):
+        schema = {"type": "array", "items": {"type": "object"}, "maxItems": field.option("max_rows") or MAX_ROWS}
+        low = field.option("min_rows")
+        if isinstance(low, int) and low > 0:
+            schema["minItems"] = low
+        return schema
+
     def check(self, field, ctx) -> Iterator[Problem]:
         low, high = field.option("min_rows"), field.option("max_rows")
         if isinstance(low, int) and isinstance(high, int) and low > high:

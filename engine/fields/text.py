@@ -63,6 +63,15 @@ class TextType(FieldType):
                           n=limit, m=len(text))
         return text
 
+    def value_schema(self, field):
+        schema: dict = {"type": "string"}
+        limit, low = self.max_chars(field), constant_int(getattr(field, "min_length", None))
+        if limit is not None:
+            schema["maxLength"] = limit
+        if low is not None and low > 0:
+            schema["minLength"] = low
+        return schema
+
 
 class TextareaType(TextType):
     """Several lines of text (problem description, remarks); not trimmed, unbounded storage."""

@@ -27,13 +27,17 @@ def published_forms(session: Session, tenant_id: int) -> dict[str, FormDef]:
             for row in form_store.list_published(session, tenant_id)}
 
 
-def publish_form(session: Session, actor: Actor, definition: Mapping[str, Any], app_key: str | None = None) -> FormDef:
+def publish_form(session: Session, actor: Actor, definition: Mapping[str, Any], app_key: str | None = None,
+                 known_forms: Mapping[str, FormDef] | None = None) -> FormDef:
     """Validate and publish ``definition`` as the form's next version; DefinitionError lists every problem.
 
     The record tables are created or migrated in the same transaction (new columns and
     sub-tables added, safe widenings applied; unsafe changes refused before any DDL runs).
+    ``known_forms`` are treated as published too (an app import publishes forms that
+    reference each other, possibly in a cycle).
     """
     known = published_forms(session, actor.tenant_id)
+    known.update(known_forms or {})
     form = load_form(dict(definition), known_forms=known)
     tenant_id = actor.tenant_id
     try:

@@ -4,19 +4,29 @@ Every function takes the caller's session (``with session_scope(engine) as s``) 
 commits. A record is validated with the published form (create) or with the version it was
 written under (update), numbered gap-free, written with its sub-table rows, and audited with
 old → new values in the same transaction.
+
+Permissions are enforced here, the one place the UI, the API and imports go through
+(:mod:`engine.access`): create needs ``create``; get/query add the read scope to the SQL
+WHERE; update/delete need the record inside the update/delete scope; hidden fields are removed
+from every record returned; read-only fields keep their stored value. A record outside the
+reader's scope is NotFound (its existence is never revealed).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone, tzinfo
 from typing import Any, Callable, Mapping
 
+from sqlalchemy import and_
 from sqlalchemy.orm import Session
+
+from engine import access as access_control
+from engine.access import FormAccess
 
 from engine.definitions import form_scope
 from engine.definitions.model import FormDef
-from engine.errors import Conflict, NotFound, QMSError
+from engine.errors import Conflict, NotFound, PermissionDenied, QMSError
 from engine.expressions import EvalContext
 from engine.fields.serial import format_serial, period_key
 from engine.forms import validate_record
@@ -67,12 +77,56 @@ def _versions(session: Session, tenant_id: int, pub: PublishedForm) -> Callable[
     return form_for
 
 
-def _read(session: Session, tenant_id: int, pub: PublishedForm, record_id: int) -> Record:
-    row = records.top_row(session, pub.spec, tenant_id, record_id)
+def _read(session: Session, tenant_id: int, pub: PublishedForm, record_id: int, scope=None) -> Record:
+    """The record (NotFound when absent, or outside ``scope``: a BoundScope added to the SQL)."""
+    if scope is None or scope.is_all:
+        row = records.top_row(session, pub.spec, tenant_id, record_id)
+    else:
+        table = records.top_table(pub.spec)
+        rows = records.select_rows(session, pub.spec, tenant_id, and_(table.c.id == record_id, scope.clause(table)),
+                                   limit=1) if scope.allows_any else []
+        row = rows[0] if rows else None
     if row is None:
         raise NotFound(msg("记录 {i} 不存在", "Record {i} does not exist", i=record_id))
     children = records.child_rows(session, pub.spec, tenant_id, [record_id])
     return records.build_record(_versions(session, tenant_id, pub), pub.spec, row, children)
+
+
+def _in_scope(session: Session, tenant_id: int, pub: PublishedForm, record_id: int, scope) -> bool:
+    if scope.is_all:
+        return True
+    table = records.top_table(pub.spec)
+    return scope.allows_any and bool(records.select_rows(
+        session, pub.spec, tenant_id, and_(table.c.id == record_id, scope.clause(table)), limit=1))
+
+
+def _shown(record: Record, allowed: FormAccess) -> Record:
+    """The record without the fields hidden from this reader."""
+    hidden = allowed.hidden_fields
+    if not hidden:
+        return record
+    return replace(record, data={k: v for k, v in record.data.items() if k not in hidden},
+                   values={k: v for k, v in record.values.items() if k not in hidden})
+
+
+def _writable(data: Mapping[str, Any], allowed: FormAccess,
+              stored: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """Input without read-only (and hidden) fields: they keep their stored or default value.
+
+    ``stored`` (a full, non-partial update): the blocked fields are given their stored values.
+    """
+    blocked = allowed.readonly_fields | allowed.hidden_fields
+    if not blocked or not isinstance(data, Mapping):
+        return data
+    kept = {k: v for k, v in data.items() if k not in blocked}
+    if stored is not None:
+        kept.update({k: stored[k] for k in blocked if k in stored})
+    return kept
+
+
+def _denied(action: str, record_id: int) -> PermissionDenied:
+    zh = {"update": "修改", "delete": "删除"}[action]
+    return PermissionDenied(msg("你没有{a}记录 {i} 的权限", "You may not {e} record {i}", a=zh, e=action, i=record_id))
 
 
 def _lookups(session: Session, tenant_id: int, form: FormDef):
@@ -138,7 +192,10 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
     """Validate, number, insert (with sub-table rows) and audit a new record of the published form."""
     tenant_id, now = actor.tenant_id, _now(now)
     pub = form_store.load_published(session, tenant_id, form_key)
-    values = validate_record(pub.form, data, ctx=_ctx(actor, now, tz), lookups=_lookups(session, tenant_id, pub.form))
+    allowed = access_control.form_access(session, actor, form_key)
+    access_control.require(allowed, "create")
+    values = validate_record(pub.form, _writable(data, allowed), ctx=_ctx(actor, now, tz),
+                             lookups=_lookups(session, tenant_id, pub.form))
     serial_no = _assign_serials(session, tenant_id, pub.form, values, now.astimezone(tz) if tz else now)
     system = {"serial_no": serial_no, "title": _title(pub.form, records.to_json(pub.form, values), serial_no),
               "created_by": actor.user_id, "created_at": now, "updated_by": actor.user_id, "updated_at": now,
@@ -147,13 +204,14 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
     record = _read(session, tenant_id, pub, record_id)
     audit.write_entry(session, tenant_id, pub.form, record_id, AuditAction.CREATE.value, actor.user_id,
                       audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now)
-    return record
+    return _shown(record, allowed)
 
 
 def get_record(session: Session, actor: Actor, form_key: str, record_id: int) -> Record:
     """A record shown with the definition version it was written under; NotFound if absent."""
     pub = form_store.load_published(session, actor.tenant_id, form_key)
-    return _read(session, actor.tenant_id, pub, record_id)
+    allowed = access_control.form_access(session, actor, form_key)
+    return _shown(_read(session, actor.tenant_id, pub, record_id, allowed.read), allowed)
 
 
 def update_record(session: Session, actor: Actor, form_key: str, record_id: int, expected_version: int,
@@ -167,9 +225,13 @@ def update_record(session: Session, actor: Actor, form_key: str, record_id: int,
     """
     tenant_id, now = actor.tenant_id, _now(now)
     pub = form_store.load_published(session, tenant_id, form_key)
-    old = _read(session, tenant_id, pub, record_id)
+    allowed = access_control.form_access(session, actor, form_key)
+    old = _read(session, tenant_id, pub, record_id, allowed.read)
+    if not _in_scope(session, tenant_id, pub, record_id, allowed.update):
+        raise _denied("update", record_id)
     if old.version != expected_version:
         raise _stale(record_id, expected_version, old.version)
+    data = _writable(data, allowed, None if partial else old.data)
     form_for = _versions(session, tenant_id, pub)
     form = pub.form if upgrade else form_for(old.def_version)
     values = validate_record(form, data, ctx=_ctx(actor, now, tz), old=old.values, partial=partial,
@@ -185,7 +247,7 @@ def update_record(session: Session, actor: Actor, form_key: str, record_id: int,
     audit.write_entry(session, tenant_id, form, record_id, AuditAction.UPDATE.value, actor.user_id,
                       audit.diff(_diff_fields(form_for, old, new), old.data, new.data),
                       form.version, reason, at=now)
-    return new
+    return _shown(new, allowed)
 
 
 def _diff_fields(form_for: Callable[[int], FormDef], old: Record, new: Record) -> list:
@@ -209,7 +271,10 @@ def delete_record(session: Session, actor: Actor, form_key: str, record_id: int,
     """Delete a record and its sub-table rows; the audit entry keeps every old value."""
     tenant_id = actor.tenant_id
     pub = form_store.load_published(session, tenant_id, form_key)
-    old = _read(session, tenant_id, pub, record_id)
+    allowed = access_control.form_access(session, actor, form_key)
+    old = _read(session, tenant_id, pub, record_id, allowed.read)
+    if not _in_scope(session, tenant_id, pub, record_id, allowed.delete):
+        raise _denied("delete", record_id)
     if expected_version is not None and old.version != expected_version:
         raise _stale(record_id, expected_version, old.version)
     form = _versions(session, tenant_id, pub)(old.def_version)
@@ -230,19 +295,24 @@ def query_records(session: Session, actor: Actor, form_key: str, filter: str | N
     """
     tenant_id = actor.tenant_id
     pub = form_store.load_published(session, tenant_id, form_key)
+    allowed = access_control.form_access(session, actor, form_key)
     table = records.top_table(pub.spec)
-    where = None
+    # hidden fields can be neither filtered nor sorted on (that would reveal their values)
+    visible = replace(pub.form, fields=tuple(f for f in pub.form.fields if f.key not in allowed.hidden_fields))
+    where = None if allowed.read.is_all else allowed.read.clause(table)
     if filter and filter.strip():
-        where = filters.compile_filter(filter, table, form_scope(pub.form), session.get_bind().dialect.name,
-                                       _now(now), tz)
-    keys = {f.key for f in pub.form.fields}
+        condition = filters.compile_filter(filter, table, form_scope(visible), session.get_bind().dialect.name,
+                                           _now(now), tz)
+        where = condition if where is None else and_(where, condition)
     try:
-        order = filters.order_clause(table, sort, keys)
+        order = filters.order_clause(table, sort, {f.key for f in visible.fields})
     except ValueError:
         raise QueryError(msg("不能按“{k}”排序", "Cannot sort by '{k}'", k=str(sort)[:60])) from None
     page, per_page = max(1, int(page or 1)), min(max(1, int(per_page or DEFAULT_PER_PAGE)), MAX_PER_PAGE)
+    if not allowed.read.allows_any:
+        return Page([], 0, page, per_page)
     rows = records.select_rows(session, pub.spec, tenant_id, where, order, per_page, (page - 1) * per_page)
     children = records.child_rows(session, pub.spec, tenant_id, [r["id"] for r in rows])
     form_for = _versions(session, tenant_id, pub)
-    items = [records.build_record(form_for, pub.spec, r, children) for r in rows]
+    items = [_shown(records.build_record(form_for, pub.spec, r, children), allowed) for r in rows]
     return Page(items, records.count_rows(session, pub.spec, tenant_id, where), page, per_page)

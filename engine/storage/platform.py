@@ -53,6 +53,10 @@ users = Table(
     Column("is_admin", Boolean, nullable=False, server_default=false()),
     Column("lang", String(10), nullable=False, server_default="zh-CN"),
     _utc("created_at", nullable=False),
+    # 0002: access control
+    Column("department_id", IdType, ForeignKey("departments.id", ondelete="SET NULL"), nullable=True),
+    Column("attributes", JSONType, nullable=True),     # {"supplier": 12} for a supplier's staff
+    Column("is_external", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("tenant_id", "email"),
 )
 
@@ -124,4 +128,73 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=True),
     Column("entry_hash", String(64), nullable=False),
     Index("ix_audit_log_record", "tenant_id", "form_key", "record_id"),
+)
+
+
+# ---------------------------------------------------------------------------- 0002: access control
+
+departments = Table(
+    "departments", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("parent_id", IdType, ForeignKey("departments.id", ondelete="SET NULL"), nullable=True),
+    Column("key", String(40), nullable=False),
+    Column("name", JSONType, nullable=False),          # {"zh-CN": ..., "en": ...}
+    Column("head_user_id", IdType, ForeignKey("users.id", ondelete="SET NULL", use_alter=True), nullable=True),
+    UniqueConstraint("tenant_id", "key"),
+)
+
+roles = Table(
+    "roles", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("key", String(40), nullable=False),
+    Column("label", JSONType, nullable=False),
+    UniqueConstraint("tenant_id", "key"),
+)
+
+user_roles = Table(
+    "user_roles", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("role_id", IdType, ForeignKey("roles.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("user_id", "role_id"),
+)
+
+permissions = Table(
+    "permissions", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("role_id", IdType, ForeignKey("roles.id", ondelete="CASCADE"), nullable=False),
+    Column("target", String(60), nullable=False),      # "app:<key>" or "form:<key>"
+    Column("rules", JSONType, nullable=False),         # see engine/access/rules.py
+    UniqueConstraint("role_id", "target"),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(32), nullable=False, unique=True),   # public part, to find the row
+    Column("token_hash", String(64), nullable=False),            # sha256 hex of the whole token
+    _utc("created_at", nullable=False),
+    _utc("expires_at", nullable=True),
+    _utc("last_used_at", nullable=True),
+    _utc("revoked_at", nullable=True),
+)
+
+# Sign-in attempts, shared by every process (rate limiting must not depend on one process's memory)
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("tenant_id", IdType, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("email", String(254), nullable=False),
+    Column("ip", String(64), nullable=True),
+    _utc("at", nullable=False),
+    Column("success", Boolean, nullable=False),
+    Index("ix_login_attempts_email_at", "email", "at"),
+    Index("ix_login_attempts_ip_at", "ip", "at"),
 )

@@ -181,7 +181,7 @@ def test_delete_removes_child_rows_and_checks_the_version(db_engine, actor):
 
 
 def test_tenants_never_see_each_other(db_engine, actor, make_tenant):
-    other = Actor(tenant_id=make_tenant(), user_id=actor.user_id + 1)
+    other = Actor(tenant_id=make_tenant(), user_id=actor.user_id + 1, is_admin=True)
     mine = create(db_engine, actor, IQC, lot(publish_iqc(db_engine, actor).id, lot_no="MINE-1"))
     theirs_supplier = publish_iqc(db_engine, other)                   # same form keys, other tenant
     theirs = create(db_engine, other, IQC, lot(theirs_supplier.id, lot_no="THEIRS-1"))

@@ -47,8 +47,14 @@ def make_tenant(db_engine):
 
 @pytest.fixture
 def actor(make_tenant):
-    """A user of a fresh tenant."""
-    return Actor(tenant_id=make_tenant(), user_id=next(_users), lang="en", name="Tester")
+    """An admin of a fresh tenant (tests of other things than permissions need no roles)."""
+    return Actor(tenant_id=make_tenant(), user_id=next(_users), lang="en", name="Tester", is_admin=True)
+
+
+@pytest.fixture
+def member(actor):
+    """A plain user (no role, not an admin) of the same tenant as ``actor``."""
+    return Actor(tenant_id=actor.tenant_id, user_id=next(_users), lang="en", name="Member")
 
 
 _PROPS = ("required", "default", "min", "max", "min_length", "max_length", "pattern")

@@ -1,0 +1,246 @@
+"""The OpenAPI 3.1 document of a tenant's REST API: the generic routes plus typed record routes per form.
+
+Every published form of the tenant gets ``<form_key>_data`` (its fields' JSON Schemas, from
+:meth:`engine.fields.base.FieldType.json_schema`), ``<form_key>_record`` (``{id, version, data}``)
+and the record routes of product.md's contract under ``/forms/<form_key>/records``. Only the
+tenant's own forms appear: the document is built from its published definitions alone.
+The data schemas list no ``required`` properties: blank required fields come back as 422 with
+every field error (required may depend on other values), and PATCH sends only changed fields.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.definitions.model import FormDef
+from engine.fields import field_type
+from engine.i18n import Msg, msg
+from engine.services.forms import published_forms
+from engine.services.records import DEFAULT_PER_PAGE, MAX_PER_PAGE
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1"
+JSON = "application/json"
+
+
+def _ref(kind: str, name: str) -> dict:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _body(schema: dict, description: str = "") -> dict:
+    out: dict = {"content": {JSON: {"schema": schema}}}
+    if description:
+        out["description"] = description
+    return out
+
+
+class _Text:
+    """Bilingual texts of the document in one language."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __call__(self, zh: str, en: str, **kw: Any) -> str:
+        return msg(zh, en, **kw).get(self.lang)
+
+    def label(self, label: Msg | None) -> str:
+        return label.get(self.lang) if label is not None else ""
+
+
+# ---------------------------------------------------------------------------- shared components
+
+def _error_schemas(t: _Text) -> dict:
+    problem = {"type": "object", "properties": {
+        "field": {"type": "string", "description": t("字段路径，如 items[2].qty", "Field path such as items[2].qty")},
+        "path": {"type": "string", "description": t("定义中的 JSON 路径", "JSON path in a definition")},
+        "line": {"type": "integer"}, "column": {"type": "integer"},
+        "message": {"type": "string"}}, "required": ["message"]}
+    error = {"type": "object", "required": ["error"], "properties": {
+        "error": {"type": "object", "required": ["code", "message"],
+                  "properties": {"code": {"type": "string", "description": t("稳定的错误代码", "Stable error code")},
+                                 "message": {"type": "string"}}},
+        "errors": {"type": "array", "items": _ref("schemas", "Problem")}}}
+    return {"Problem": problem, "Error": error}
+
+
+def _responses(t: _Text) -> dict:
+    def err(zh: str, en: str) -> dict:
+        return _body(_ref("schemas", "Error"), t(zh, en))
+    return {
+        "Unauthorized": err("未登录或令牌无效", "Missing or invalid token"),
+        "Forbidden": err("没有权限", "Not allowed for this user"),
+        "NotFound": err("不存在，或在本租户中不可见", "Does not exist (or is not visible in this tenant)"),
+        "Conflict": err("版本已过期：记录已被他人修改", "Stale version: the record was changed by someone else"),
+        "Invalid": err("数据有误；errors 列出全部问题", "Invalid input; errors lists every problem"),
+    }
+
+
+def _parameters(t: _Text) -> dict:
+    def query(name: str, schema: dict, zh: str, en: str) -> dict:
+        return {"name": name, "in": "query", "required": False, "schema": schema, "description": t(zh, en)}
+    return {
+        "filter": query("filter", {"type": "string"}, "筛选表达式，如 lot_result = \"NG\"",
+                        "Filter expression, e.g. lot_result = \"NG\""),
+        "sort": query("sort", {"type": "string"}, "排序字段；加 - 表示降序，如 -created_at",
+                      "Field to sort by; prefix - for descending, e.g. -created_at"),
+        "page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "页码，从 1 开始", "Page number, from 1"),
+        "per_page": query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+                                       "default": DEFAULT_PER_PAGE}, "每页条数", "Records per page"),
+        "record_id": {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1},
+                      "description": t("记录 ID", "Record id")},
+    }
+
+
+# ---------------------------------------------------------------------------- per form
+
+def _data_schema(form: FormDef, t: _Text) -> dict:
+    properties = {f.key: field_type(f.type).json_schema(f, t.lang) for f in form.fields}
+    schema = {"type": "object", "title": t.label(form.label), "properties": properties,
+              "x-label-zh": form.label.zh, "x-label-en": form.label.en, "x-form-version": form.version}
+    if form.description is not None:
+        schema["description"] = t.label(form.description)
+    return schema
+
+
+def _form_schemas(form: FormDef, t: _Text) -> dict:
+    key, data = form.key, _ref("schemas", f"{form.key}_data")
+    record = {"type": "object", "required": ["id", "version", "data"], "properties": {
+        "id": {"type": "integer"},
+        "version": {"type": "integer",
+                    "description": t("乐观锁版本号；修改时需带上", "Optimistic-lock version; send it back on PATCH")},
+        "data": data}}
+    return {
+        f"{key}_data": _data_schema(form, t),
+        f"{key}_record": record,
+        f"{key}_list": {"type": "object", "required": ["items", "total"], "properties": {
+            "items": {"type": "array", "items": _ref("schemas", f"{key}_record")}, "total": {"type": "integer"}}},
+        f"{key}_create": {"type": "object", "required": ["data"], "properties": {"data": data}},
+        f"{key}_update": {"type": "object", "required": ["version", "data"],
+                          "properties": {"version": {"type": "integer"}, "data": data}},
+    }
+
+
+def _op(op_id: str, tag: str, summary: str, responses: dict, **extra: Any) -> dict:
+    return {"operationId": op_id, "tags": [tag], "summary": summary, "responses": responses, **extra}
+
+
+def _common(*names: str) -> dict:
+    codes = {"Unauthorized": "401", "Forbidden": "403", "NotFound": "404", "Conflict": "409", "Invalid": "422"}
+    return {codes[n]: _ref("responses", n) for n in names}
+
+
+def _form_paths(form: FormDef, t: _Text) -> dict:
+    key, tag, name = form.key, form.key, t.label(form.label) or form.key
+    record = _body(_ref("schemas", f"{key}_record"))
+    params = [_ref("parameters", p) for p in ("filter", "sort", "page", "per_page")]
+    collection = {
+        "get": _op(f"list_{key}_records", tag, t("查询{n}记录", "List {n} records", n=name),
+                   {"200": _body(_ref("schemas", f"{key}_list"), t("一页记录与总数", "One page and the total")),
+                    **_common("Unauthorized", "Forbidden", "NotFound", "Invalid")}, parameters=params),
+        "post": _op(f"create_{key}_record", tag, t("新建{n}记录", "Create a {n} record", n=name),
+                    {"201": {**record, "description": t("已保存的记录（含计算字段）",
+                                                        "The stored record, computed fields included")},
+                     **_common("Unauthorized", "Forbidden", "NotFound", "Invalid")},
+                    requestBody={**_body(_ref("schemas", f"{key}_create")), "required": True}),
+    }
+    version = {"name": "version", "in": "query", "required": False, "schema": {"type": "integer"},
+               "description": t("期望的记录版本；已过期则返回 409", "Expected record version; 409 when stale")}
+    item = {
+        "parameters": [_ref("parameters", "record_id")],
+        "get": _op(f"get_{key}_record", tag, t("读取{n}记录", "Read a {n} record", n=name),
+                   {"200": {**record, "description": t("记录", "The record")}, **_common("Unauthorized", "NotFound")}),
+        "patch": _op(f"update_{key}_record", tag, t("修改{n}记录", "Update a {n} record", n=name),
+                     {"200": {**record, "description": t("修改后的记录", "The updated record")},
+                      **_common("Unauthorized", "Forbidden", "NotFound", "Conflict", "Invalid")},
+                     requestBody={**_body(_ref("schemas", f"{key}_update")), "required": True}),
+        "delete": _op(f"delete_{key}_record", tag, t("删除{n}记录", "Delete a {n} record", n=name),
+                      {"204": {"description": t("已删除", "Deleted")},
+                       **_common("Unauthorized", "Forbidden", "NotFound", "Conflict")}, parameters=[version]),
+    }
+    return {f"/forms/{key}/records": collection, f"/forms/{key}/records/{{id}}": item}
+
+
+# ---------------------------------------------------------------------------- generic routes
+
+def _generic_schemas() -> dict:
+    """Request and response bodies of the generic routes (components/schemas)."""
+    string, obj = {"type": "string"}, {"type": "object"}
+    problems = {"type": "array", "items": _ref("schemas", "Problem")}
+    return {
+        "TokenRequest": {"type": "object", "required": ["email", "password"],
+                         "properties": {"email": string, "password": string}},
+        "Token": {"type": "object", "required": ["token"], "properties": {"token": string}},
+        "AppList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": obj}}},
+        "AppPackage": {"type": "object", "required": ["key", "version", "label", "forms"]},
+        "ImportResult": obj,
+        "FormDefinition": {"type": "object", "required": ["key", "label", "fields"]},
+        "ExpressionCheck": {"type": "object", "required": ["form", "expression"],
+                            "properties": {"form": string, "expression": string}},
+        "ExpressionCheckResult": {"type": "object", "required": ["ok", "type", "errors"], "properties": {
+            "ok": {"type": "boolean"}, "type": {"type": ["string", "null"]}, "errors": problems}},
+        "ExpressionEvaluate": {"type": "object", "required": ["expression"],
+                               "properties": {"form": string, "expression": string, "data": obj}},
+        "ExpressionValue": {"type": "object", "required": ["value", "type"],
+                            "properties": {"value": {}, "type": string}},
+    }
+
+
+# path, method, operationId, summary (zh, en), request body, success code, response body, error responses
+_GENERIC = (
+    ("/auth/token", "post", "create_token", ("用邮箱和密码换取 API 令牌", "Get an API token for e-mail and password"),
+     "TokenRequest", "200", "Token", ("Unauthorized",)),
+    ("/openapi.json", "get", "openapi", ("本文档", "This document"), None, "200", None, ("Unauthorized",)),
+    ("/apps", "get", "list_apps", ("已安装的应用", "Installed apps"), None, "200", "AppList", ("Unauthorized",)),
+    ("/apps/import", "post", "import_app", ("导入应用包", "Import an app package"), "AppPackage", "201", "ImportResult",
+     ("Unauthorized", "Forbidden", "Invalid")),
+    ("/apps/{app_key}/export", "get", "export_app", ("导出应用包", "Export an app package"), None, "200", "AppPackage",
+     ("Unauthorized", "Forbidden", "NotFound")),
+    ("/forms/{form_key}", "get", "get_form", ("已发布的表单定义", "Published form definition"), None, "200",
+     "FormDefinition", ("Unauthorized", "NotFound")),
+    ("/expressions/check", "post", "check_expression", ("检查表达式", "Check an expression"), "ExpressionCheck", "200",
+     "ExpressionCheckResult", ("Unauthorized", "NotFound")),
+    ("/expressions/evaluate", "post", "evaluate_expression", ("用示例值计算表达式", "Evaluate with sample values"),
+     "ExpressionEvaluate", "200", "ExpressionValue", ("Unauthorized", "NotFound", "Invalid")),
+)
+
+
+def _generic_paths(t: _Text) -> dict:
+    paths: dict = {}
+    for path, method, op_id, (zh, en), request, code, response, errors in _GENERIC:
+        body = _body(_ref("schemas", response) if response else {"type": "object"}, t("成功", "Success"))
+        op = _op(op_id, "platform", t(zh, en), {code: body, **_common(*errors)})
+        if request:
+            op["requestBody"] = {**_body(_ref("schemas", request)), "required": True}
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in ("app_key", "form_key") if "{" + name + "}" in path]
+        if params:
+            op["parameters"] = params
+        if op_id == "create_token":
+            op["security"] = []                 # the one route that works without a token
+        paths[path] = {method: op}
+    return paths
+
+
+def openapi_document(session: Session, tenant_id: int, base_url: str = "/api/v1", lang: str = "en") -> dict:
+    """OpenAPI 3.1 for the tenant's published forms (texts in ``lang``), ready to serialise as JSON."""
+    t = _Text(lang)
+    forms = published_forms(session, tenant_id)
+    paths, schemas = _generic_paths(t), {**_error_schemas(t), **_generic_schemas()}
+    for key in sorted(forms):
+        paths.update(_form_paths(forms[key], t))
+        schemas.update(_form_schemas(forms[key], t))
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": t("质量管理平台 API", "QMS platform API"), "version": API_VERSION,
+                 "description": t("记录接口按本租户已发布的表单生成；使用 Authorization: Bearer <令牌>。",
+                                  "Record routes are generated from this tenant's published forms; "
+                                  "send Authorization: Bearer <token>.")},
+        "servers": [{"url": base_url}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": "platform", "description": t("平台接口", "Platform routes")}]
+        + [{"name": k, "description": t.label(forms[k].label)} for k in sorted(forms)],
+        "paths": paths,
+        "components": {"schemas": schemas, "responses": _responses(t), "parameters": _parameters(t),
+                       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    }
