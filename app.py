@@ -11,7 +11,7 @@ import sys
 from typing import Any, Mapping
 
 import click
-from flask import Flask, redirect, url_for
+from flask import Flask
 from flask.cli import FlaskGroup
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,7 @@ def _settings_for(test_config: Mapping[str, Any] | None) -> Settings:
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app. ``test_config`` overrides settings (tests pass a temp database)."""
     settings = _settings_for(test_config)
-    app = Flask(__name__, static_folder=None)
+    app = Flask(__name__, static_folder="runtime/static", template_folder="runtime/templates")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         DATABASE_URL=settings.database_url,
@@ -55,11 +55,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_web(app: Flask) -> None:
-    from runtime import errors, health
+    from runtime import accounts, auth, db, errors, health, home, i18n
 
+    db.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
     errors.register_error_handlers(app)
-    app.register_blueprint(health.bp)
-    app.add_url_rule("/", "index", lambda: redirect(url_for("health.health_page")))
+    app.context_processor(lambda: {"actor": auth.current_actor()})
+    for blueprint in (health.bp, accounts.bp, home.bp):
+        app.register_blueprint(blueprint)
 
 
 def prepare_first_start(db: Engine, settings: Settings) -> SetupResult:

@@ -6,6 +6,7 @@ API routes (``/api/...``) always answer JSON ``{"error": {"code", "message"}}`` 
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as E
@@ -50,6 +51,15 @@ def engine_error_response(exc: E.QMSError):
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(E.QMSError, engine_error_response)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(exc: CSRFError):
+        from runtime.i18n import t
+        text = t("页面已过期或请求来源不明（CSRF 校验失败），请刷新页面后重试",
+                 "The page expired or the request came from elsewhere (CSRF check failed); reload the page and retry")
+        if _is_api():
+            return jsonify(error_body("csrf_failed", text)), 400
+        return text, 400
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

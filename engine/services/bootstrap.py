@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.auth.passwords import generate_password, hash_password
+from engine.auth.passwords import generate_password
+from engine.services import accounts
 from engine.storage.platform import tenants, users
 
 DEFAULT_TENANT_KEY = "default"
@@ -33,14 +32,10 @@ def ensure_initial_setup(session: Session, admin_email: str | None = None,
             select(users.c.email).where(users.c.tenant_id == existing, users.c.is_admin.is_(True))
             .order_by(users.c.id).limit(1)).scalar()
         return SetupResult(False, existing, email or "", None)
-    now = datetime.now(timezone.utc)
-    tenant_id = session.execute(insert(tenants).values(
-        key=DEFAULT_TENANT_KEY, name="Default company / 默认公司", created_at=now)).inserted_primary_key[0]
-    email = (admin_email or DEFAULT_ADMIN_EMAIL).strip().lower()
+    tenant_id = accounts.create_tenant(session, DEFAULT_TENANT_KEY, "Default company / 默认公司")
+    email = accounts.normalize_email(admin_email or DEFAULT_ADMIN_EMAIL)
     generated = None if admin_password else generate_password()
-    session.execute(insert(users).values(
-        tenant_id=tenant_id, email=email, name="Administrator", is_admin=True, is_active=True,
-        password_hash=hash_password(admin_password or generated), lang="zh-CN", created_at=now))
+    accounts.create_user(session, tenant_id, email, "Administrator", admin_password or generated, is_admin=True)
     return SetupResult(True, tenant_id, email, generated)
 
 

@@ -165,3 +165,37 @@ def list_api_tokens(session: Session, tenant_id: int, user_id: int | None = None
     if user_id is not None:
         stmt = stmt.where(api_tokens.c.user_id == user_id)
     return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+# ---------------------------------------------------------------------------- web sessions
+
+def _stamp(password_hash: str | None) -> str:
+    """A short digest of the password hash: a password change ends every existing session."""
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+
+
+def session_id_for(session: Session, user_id: int) -> str:
+    """What the session cookie keeps for a signed-in user: ``<user id>.<stamp>``."""
+    row = session.execute(select(users.c.password_hash).where(users.c.id == user_id)).first()
+    return f"{user_id}.{_stamp(row.password_hash if row else None)}"
+
+
+def session_actor(session: Session, session_id: str) -> Actor | None:
+    """The Actor behind a session id, or None once the user is inactive or changed password."""
+    from engine.services.accounts import actor_for_user
+
+    user_part, _, stamp = (session_id or "").partition(".")
+    if not user_part.isdigit() or not stamp:
+        return None
+    row = session.execute(select(users.c.password_hash, users.c.is_active)
+                          .where(users.c.id == int(user_part))).first()
+    if row is None or not row.is_active or not hmac.compare_digest(_stamp(row.password_hash), stamp):
+        return None
+    return actor_for_user(session, int(user_part))
+
+
+def set_language(session: Session, tenant_id: int, user_id: int, lang: str) -> None:
+    """Remember the user's UI language ("zh-CN" or "en")."""
+    if lang not in ("zh-CN", "en"):
+        raise ValueError(f"unsupported language {lang!r}")
+    session.execute(update(users).where(and_(users.c.id == user_id, users.c.tenant_id == tenant_id)).values(lang=lang))

@@ -198,3 +198,42 @@ login_attempts = Table(
     Index("ix_login_attempts_email_at", "email", "at"),
     Index("ix_login_attempts_ip_at", "ip", "at"),
 )
+
+# Uploaded files (attachments, photos, signatures). Bytes live in the data directory, outside the
+# web root, under a random name; a file is served only to users who may read its record.
+files = Table(
+    "files", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("form_key", String(40), nullable=True),
+    Column("record_id", BigInteger, nullable=True),        # set once the record that uses it is saved
+    Column("field_key", String(200), nullable=True),       # dotted through sub-tables
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(100), nullable=False, unique=True),
+    Column("created_by", BigInteger, nullable=True),
+    _utc("created_at", nullable=False),
+    Index("ix_files_record", "tenant_id", "form_key", "record_id"),
+)
+
+# Background jobs (imports, exports, later rules): state and progress, visible to the user who
+# started them and to admins. The same row serves the in-process runner and rq workers.
+jobs = Table(
+    "jobs", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("kind", String(40), nullable=False),
+    Column("status", String(20), nullable=False),          # queued, running, done, failed
+    Column("params", JSONType, nullable=False),
+    Column("progress_done", BigInteger, nullable=False, server_default="0"),
+    Column("progress_total", BigInteger, nullable=False, server_default="0"),
+    Column("result", JSONType, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_by", BigInteger, nullable=True),
+    _utc("created_at", nullable=False),
+    _utc("started_at", nullable=True),
+    _utc("finished_at", nullable=True),
+    Index("ix_jobs_tenant_status", "tenant_id", "status"),
+)

@@ -1,0 +1,27 @@
+"""One database session per request. Views that write call ``commit()`` before answering,
+so a failed commit is an error response, never a success the database does not hold;
+anything not committed is rolled back when the request ends."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+
+def db() -> Session:
+    """The request's session (opened on first use)."""
+    if "db_session" not in g:
+        g.db_session = Session(current_app.extensions["qms_db"], expire_on_commit=False)
+    return g.db_session
+
+
+def commit() -> None:
+    db().commit()
+
+
+def init_app(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _close(_exc) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
