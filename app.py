@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.services.bootstrap import SetupResult, ensure_initial_setup
 from engine.settings import Settings, load_settings
 from engine.storage.db import make_engine, session_scope, upgrade_database
+from runtime.cli import register_commands
 
 
 def _settings_for(test_config: Mapping[str, Any] | None) -> Settings:
@@ -55,14 +56,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_web(app: Flask) -> None:
-    from runtime import accounts, auth, db, errors, health, home, i18n
+    from runtime import accounts, api, auth, db, errors, health, home, i18n
+    from runtime import records
+    from runtime import entry
 
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     errors.register_error_handlers(app)
     app.context_processor(lambda: {"actor": auth.current_actor()})
-    for blueprint in (health.bp, accounts.bp, home.bp):
+    for blueprint in (health.bp, accounts.bp, home.bp, api.bp, records.bp, entry.bp):
         app.register_blueprint(blueprint)
 
 
@@ -93,11 +96,14 @@ def main() -> None:
     settings: Settings = app.config["QMS_SETTINGS"]
     result = prepare_first_start(app.extensions["qms_db"], settings)
     _print_welcome(settings, result)
+    # Under the `qms` CLI, Flask marks the environment and app.run() would return at once
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
 
 
 cli = FlaskGroup(create_app=create_app, add_default_commands=True,
                  help="QMS platform administration. Run 'qms serve' to start the web app.")
+register_commands(cli)
 
 
 @cli.command("serve")

@@ -5,7 +5,7 @@ answer in the user's language.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 from engine.i18n import Msg, msg

@@ -1,7 +1,7 @@
 """Small frozen value types shared across the engine."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, g, jsonify, redirect, request, url_for
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from engine.services import logins
+from engine.storage.db import session_scope
 from engine.types import Actor
 from runtime.db import db
 from runtime.i18n import t
@@ -47,11 +48,11 @@ def _load_from_token(req) -> WebUser | None:
     token = bearer_token()
     if token is None:
         return None
-    actor = logins.verify_api_token(db(), token)
-    if actor is None:
-        return None
-    db().commit()   # last_used_at, written at most once a minute
-    return WebUser(actor, via_token=True)
+    # Its own short write transaction (last_used_at, at most once a minute), so the request's
+    # session stays read-only for GETs
+    with session_scope(current_app.extensions["qms_db"]) as session:
+        actor = logins.verify_api_token(session, token)
+    return WebUser(actor, via_token=True) if actor is not None else None
 
 
 def bearer_token() -> str | None:
@@ -98,7 +99,7 @@ def init_app(app: Flask) -> None:
     def _csrf_for_cookie_sessions():
         if request.method not in UNSAFE or request.path in CSRF_FREE:
             return
-        if request.path.startswith("/api/") and bearer_token() is not None:
-            return
+        if request.path.startswith("/api/") and (bearer_token() is not None or not current_user.is_authenticated):
+            return      # a token, or nobody signed in (the view answers 401): no ambient credential
         if app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()

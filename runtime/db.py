@@ -1,16 +1,27 @@
 """One database session per request. Views that write call ``commit()`` before answering,
 so a failed commit is an error response, never a success the database does not hold;
-anything not committed is rolled back when the request ends."""
+anything not committed is rolled back when the request ends.
+
+GET/HEAD/OPTIONS requests only read: their session uses deferred transactions, so on SQLite
+page views never queue behind a writer.
+"""
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
+
+from engine.storage.db import read_only
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def db() -> Session:
     """The request's session (opened on first use)."""
     if "db_session" not in g:
-        g.db_session = Session(current_app.extensions["qms_db"], expire_on_commit=False)
+        engine = current_app.extensions["qms_db"]
+        if request and request.method in SAFE_METHODS:
+            engine = read_only(engine)
+        g.db_session = Session(engine, expire_on_commit=False)
     return g.db_session
 
 

@@ -10,21 +10,32 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as E
+from engine.i18n import Msg
 
-STATUS = {
-    E.NotFound: 404,
-    E.PermissionDenied: 403,
-    E.Conflict: 409,
-    E.DefinitionError: 422,
-    E.RecordValidationError: 422,
-    E.ExpressionError: 422,
+STATUS = (
+    (E.TooManyAttempts, 429),            # before PermissionDenied, its base class
+    (E.NotFound, 404),
+    (E.PermissionDenied, 403),
+    (E.Conflict, 409),
+    (E.DefinitionError, 422),
+    (E.RecordValidationError, 422),
+    (E.ExpressionError, 422),
+    (E.QMSError, 400),
+)
+
+
+HTTP_MESSAGES = {
+    404: Msg("没有这个地址", "No such address"),
+    405: Msg("这个地址不支持该请求方法", "This address does not accept that method"),
+    413: Msg("上传内容太大", "The upload is too large"),
+    429: Msg("请求太频繁，请稍后再试", "Too many requests; try again later"),
 }
 
 
 def request_lang() -> str:
-    """zh-CN unless the client prefers English."""
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"]) if request else None
-    return "en" if best == "en" else "zh-CN"
+    """The caller's language (see runtime.i18n.current_lang)."""
+    from runtime.i18n import current_lang
+    return current_lang()
 
 
 def _is_api() -> bool:
@@ -36,7 +47,7 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 
 def engine_error_response(exc: E.QMSError):
-    """JSON response for an engine error, in the caller's language."""
+    """JSON response for an engine error, every problem listed, in the caller's language."""
     lang = request_lang()
     extra = {}
     if isinstance(exc, E.DefinitionError):
@@ -44,9 +55,12 @@ def engine_error_response(exc: E.QMSError):
     elif isinstance(exc, E.RecordValidationError):
         extra["errors"] = [p.to_dict(lang) for p in exc.errors]
     elif isinstance(exc, E.ExpressionError):
-        extra["errors"] = [exc.to_dict(lang)]
-    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    return jsonify(error_body(exc.code, exc.message.get(lang), **extra)), status
+        extra["errors"] = [e.to_dict(lang) for e in getattr(exc, "errors", None) or [exc]]
+    status = next(code for cls, code in STATUS if isinstance(exc, cls))
+    response = jsonify(error_body(exc.code, exc.message.get(lang), **extra))
+    if isinstance(exc, E.TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response, status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -66,7 +80,9 @@ def register_error_handlers(app: Flask) -> None:
         if not _is_api():
             return exc
         code = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify(error_body(code, exc.description or exc.name)), exc.code
+        known = HTTP_MESSAGES.get(exc.code)
+        text = known.get(request_lang()) if known and exc.description == type(exc).description else exc.description
+        return jsonify(error_body(code, text or exc.name)), exc.code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -6,6 +6,7 @@ translation can never drift apart; definition labels (``{"zh-CN", "en"}``) go th
 from __future__ import annotations
 
 from flask import Flask, g, request, session
+from flask_login import current_user
 
 from engine.i18n import label_text
 
@@ -16,13 +17,24 @@ def current_lang() -> str:
     """zh-CN or en for this request."""
     if "lang" in g:
         return g.lang
-    actor = g.get("actor")
-    lang = session.get("lang") or (actor.lang if actor is not None else None)
-    if lang not in LANGS:
-        best = request.accept_languages.best_match(["zh-CN", "zh", "en"]) if request else None
-        lang = "en" if best == "en" else "zh-CN"
-    g.lang = lang
-    return lang
+    user = current_user if request else None
+    via_token = bool(user and user.is_authenticated and getattr(user, "via_token", False))
+    actor = getattr(user, "actor", None) if user and user.is_authenticated else None
+    lang = None
+    if via_token:       # an integration: what it asks for, else the token owner's preference
+        lang = _browser_lang(default=None) or (actor.lang if actor else None)
+    else:
+        lang = session.get("lang") or (actor.lang if actor else None)
+    g.lang = lang if lang in LANGS else _browser_lang(default="zh-CN")
+    return g.lang
+
+
+def _browser_lang(default: str | None) -> str | None:
+    """The Accept-Language choice, or ``default`` when the header says nothing."""
+    if not request or not request.headers.get("Accept-Language"):
+        return default
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return ("en" if best == "en" else "zh-CN") if best else default
 
 
 def t(zh: str, en: str) -> str:

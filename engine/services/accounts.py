@@ -98,6 +98,24 @@ def _user(session: Session, tenant_id: int, user_id: int):
     return row
 
 
+def tenant_id_by_key(session: Session, key: str) -> int:
+    """The id of the tenant with ``key``; NotFound names the key."""
+    found = session.execute(select(tenants.c.id).where(tenants.c.key == key)).scalar()
+    if found is None:
+        raise NotFound(msg("公司标识“{k}”不存在", "Tenant '{k}' does not exist", k=str(key)[:60]))
+    return found
+
+
+def user_id_by_email(session: Session, tenant_id: int, email: str) -> int:
+    """The id of the tenant's user with ``email`` (case-insensitive); NotFound names the email."""
+    email = normalize_email(email)
+    found = session.execute(select(users.c.id).where(and_(users.c.tenant_id == tenant_id,
+                                                          users.c.email == email))).scalar()
+    if found is None:
+        raise NotFound(msg("用户“{e}”不存在", "No user with the email '{e}'", e=email[:80]))
+    return found
+
+
 def reset_password(session: Session, tenant_id: int, user_id: int, password: str) -> None:
     """Set a new password (hashed)."""
     _user(session, tenant_id, user_id)
@@ -144,6 +162,14 @@ def _frozen(value: Any) -> Any:
     return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
+def list_users(session: Session, tenant_id: int, active_only: bool = True) -> list[dict]:
+    """The tenant's users (id, name, email, department_id), by name; for pickers in forms."""
+    stmt = select(users.c.id, users.c.name, users.c.email, users.c.department_id).where(users.c.tenant_id == tenant_id)
+    if active_only:
+        stmt = stmt.where(users.c.is_active.is_(True))
+    return [dict(r) for r in session.execute(stmt.order_by(users.c.name, users.c.id)).mappings()]
+
+
 # ---------------------------------------------------------------------------- departments
 
 def create_department(session: Session, tenant_id: int, key: str, name: Mapping[str, str],
@@ -172,6 +198,13 @@ def _department_id(session: Session, tenant_id: int, department: int | str | Non
 def _parents(session: Session, tenant_id: int) -> dict[int, int | None]:
     return dict(session.execute(select(departments.c.id, departments.c.parent_id)
                                 .where(departments.c.tenant_id == tenant_id)).all())
+
+
+def list_departments(session: Session, tenant_id: int) -> list[dict]:
+    """The tenant's departments (id, key, name {"zh-CN","en"}, parent_id, head_user_id), by key."""
+    stmt = select(departments.c.id, departments.c.key, departments.c.name, departments.c.parent_id,
+                  departments.c.head_user_id).where(departments.c.tenant_id == tenant_id).order_by(departments.c.key)
+    return [dict(r) for r in session.execute(stmt).mappings()]
 
 
 def move_department(session: Session, tenant_id: int, department: int | str, parent: int | str | None) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone, tzinfo
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import and_
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from engine import access as access_control
@@ -28,11 +28,13 @@ from engine.definitions import form_scope
 from engine.definitions.model import FormDef
 from engine.errors import Conflict, NotFound, PermissionDenied, QMSError
 from engine.expressions import EvalContext
+from engine.fields.base import StorageKind
 from engine.fields.serial import format_serial, period_key
 from engine.forms import validate_record
 from engine.i18n import msg
 from engine.storage import audit, filters, form_store, records
 from engine.storage.form_store import PublishedForm
+from engine.storage.platform import users
 from engine.storage.records import Record
 from engine.storage.serials import next_serial
 from engine.types import Actor, AuditAction
@@ -316,3 +318,22 @@ def query_records(session: Session, actor: Actor, form_key: str, filter: str | N
     form_for = _versions(session, tenant_id, pub)
     items = [_shown(records.build_record(form_for, pub.spec, r, children), allowed) for r in rows]
     return Page(items, records.count_rows(session, pub.spec, tenant_id, where), page, per_page)
+
+
+def record_history(session: Session, actor: Actor, form_key: str, record_id: int) -> list[dict]:
+    """The audit entries of a record the actor may read (NotFound otherwise), oldest first.
+
+    Read-only and tenant-scoped. Changes to fields hidden from the reader are left out; each
+    entry carries ``actor_name`` (the user's name at the time of reading).
+    """
+    get_record(session, actor, form_key, record_id)     # NotFound outside the read scope
+    hidden = access_control.form_access(session, actor, form_key).hidden_fields
+    entries = audit.entries(session, actor.tenant_id, form_key, record_id)
+    ids = {e["actor_id"] for e in entries if e["actor_id"] is not None}
+    names = dict(session.execute(select(users.c.id, users.c.name).where(and_(
+        users.c.tenant_id == actor.tenant_id, users.c.id.in_(ids)))).all()) if ids else {}
+    return [{"id": e["id"], "action": e["action"], "actor_id": e["actor_id"], "actor_name": names.get(e["actor_id"]),
+             "at": records.from_db(StorageKind.DATETIME, e["at"]), "reason": e["reason"],
+             "def_version": e["def_version"],
+             "changes": {k: v for k, v in (e["changes"] or {}).items() if k not in hidden and not k.startswith("_")}}
+            for e in entries]

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "qms_read_only"   # execution option: this connection's transactions only read
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -57,7 +58,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work (a page view) asks for a deferred BEGIN: WAL readers then never wait
+        # for a writer, and a long import does not freeze every page.
+        deferred = conn.get_execution_options().get(READ_ONLY_OPTION)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for read-only sessions (deferred transactions on SQLite; same on PostgreSQL)."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 @contextmanager

@@ -36,7 +36,7 @@ SYSTEM_COLUMNS = ("id", "tenant_id", "serial_no", "title", "created_by", "create
                   "updated_at", "version", "status", "flow_state", "def_version")
 CHILD_SYSTEM_COLUMNS = ("id", "tenant_id", "record_id", "parent_id", "row_order")
 RESERVED = frozenset(SYSTEM_COLUMNS + CHILD_SYSTEM_COLUMNS)
-SYSTEM_INDEXED = ("tenant_id", "created_at", "updated_at", "status", "serial_no")
+SYSTEM_INDEXED = ("tenant_id", "created_at", "created_by", "updated_at", "status", "serial_no")  # created_by: "own" read scopes
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import codecs
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 

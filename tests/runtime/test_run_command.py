@@ -27,14 +27,14 @@ def test_python_app_py_serves_and_prints_login(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         body = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and body is None:
+        deadline = time.monotonic() + 120      # generous: CI machines are shared and busy
+        while time.monotonic() < deadline and body is None and proc.poll() is None:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as res:
                     body = json.loads(res.read())
             except OSError:
                 time.sleep(0.2)
-        assert body and body["status"] == "ok", "server did not answer within 30 s"
+        assert body and body["status"] == "ok", f"server did not answer (exit code {proc.poll()})"
         assert (tmp_path / "qms.sqlite3").exists()
     finally:
         proc.terminate()

@@ -54,3 +54,25 @@ def test_downgrade_to_base_and_up_again(tmp_path):
     upgrade_database(engine)
     with engine.connect() as conn:
         assert set(metadata.tables) <= set(conn.dialect.get_table_names(conn))
+
+
+def test_read_only_sessions_do_not_wait_for_a_writer_on_sqlite(tmp_path):
+    """A page view must not queue behind a long import holding SQLite's write lock."""
+    import time
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+    from engine.storage.db import make_engine, read_only
+
+    eng = make_engine(f"sqlite:///{tmp_path}/ro.db")
+    with eng.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    writer = Session(eng)
+    writer.execute(text("INSERT INTO t VALUES (1)"))          # BEGIN IMMEDIATE: holds the lock
+    started = time.monotonic()
+    reader = Session(read_only(eng))
+    assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    assert time.monotonic() - started < 1.0
+    reader.close()
+    writer.commit()
+    writer.close()
+    eng.dispose()

@@ -1,0 +1,167 @@
+"""Record list (filters, search, sort, paging), detail with timeline, delete, and export.
+
+Every read and write goes through the engine's services, which apply the read scope in SQL and
+drop hidden fields; a form the user cannot read answers a 404 page, a missing export right 403.
+"""
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from engine.access import form_access
+from engine.errors import Conflict, ExpressionError, NotFound, PermissionDenied, QMSError
+from engine.i18n import msg
+from engine.services import exports
+from engine.services import forms as form_service
+from engine.services import records as record_service
+from runtime.auth import current_actor, login_required
+from runtime.db import commit, db
+from runtime.i18n import current_lang, label, t
+from runtime.records import display, listing
+
+bp = Blueprint("records", __name__)
+CHUNK = 64 * 1024
+DEFAULT_COLUMNS = 6
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    return {"link": display.link, "shown": display.shown, "files_of": display.files, "when": display.when}
+
+
+def error_page(status: int, message: str | None = None):
+    """A 404/403 page in the site's layout (engine errors on pages are not JSON)."""
+    default = {404: t("找不到该页面或记录，或者你没有查看权限。", "This page or record does not exist, or you may not see it."),
+               403: t("你没有执行此操作的权限。", "You do not have permission to do this.")}[status]
+    return render_template("records/error.html", status=status, message=message or default), status
+
+
+def readable_form(form_key: str):
+    """(form, access) for a form the actor may read; NotFound otherwise (never reveals existence)."""
+    actor = current_actor()
+    form = form_service.get_form(db(), actor.tenant_id, form_key)
+    access = form_access(db(), actor, form_key)
+    if not access.read.allows_any:
+        raise NotFound(msg("找不到表单", "No such form"))
+    return form, access
+
+
+def _columns(form, hidden) -> list[dict]:
+    """Columns the chooser offers: the reader's fields, then system columns."""
+    cols = [{"key": f.key, "label": label(f.label), "field": f, "sortable": f.key in listing.sortable(form, hidden)}
+            for f in form.fields if f.key not in hidden]
+    for i, col in enumerate(cols):
+        col["default"] = i < DEFAULT_COLUMNS
+    system = [("serial_no", t("编号", "No.")), ("created_at", t("创建时间", "Created")),
+              ("updated_at", t("修改时间", "Updated"))]
+    return [{"key": k, "label": text, "field": None, "sortable": True, "default": k != "updated_at"}
+            for k, text in system[:1]] + cols + [
+            {"key": k, "label": text, "field": None, "sortable": True, "default": k != "updated_at"}
+            for k, text in system[1:]]
+
+
+@bp.get("/f/<form_key>")
+@login_required
+def list_records(form_key: str):
+    actor = current_actor()
+    try:
+        form, access = readable_form(form_key)
+    except NotFound:
+        return error_page(404)
+    query = listing.parse_query(request.args, form, access.hidden_fields)
+    expression = listing.build_filter(query, form, access.hidden_fields)
+    error = None
+    try:
+        page = record_service.query_records(db(), actor, form_key, filter=expression, sort=query.sort,
+                                            page=query.page, per_page=query.per_page)
+    except (ExpressionError, record_service.QueryError) as exc:     # not expected: filters are built safely
+        error = exc.message.get(current_lang())
+        page = record_service.Page([], 0, 1, query.per_page)
+    pages = max(1, -(-page.total // page.per_page))
+    return render_template(
+        "records/list.html", form=form, access=access, query=query, page=page, pages=pages, error=error,
+        columns=_columns(form, access.hidden_fields), filters=listing.filterable(form, access.hidden_fields),
+        per_page_choices=listing.PER_PAGE_CHOICES, filtered=bool(expression),
+        storage_key=f"qms.columns.{actor.tenant_id}.{actor.user_id}.{form_key}")
+
+
+@bp.get("/f/<form_key>/<int:record_id>")
+@login_required
+def detail(form_key: str, record_id: int):
+    actor = current_actor()
+    try:
+        form, access = readable_form(form_key)
+        record = record_service.get_record(db(), actor, form_key, record_id)
+        history = record_service.record_history(db(), actor, form_key, record_id)
+    except NotFound:
+        return error_page(404)
+    shown_form = form if record.def_version == form.version else \
+        form_service.get_form(db(), actor.tenant_id, form_key, record.def_version)
+    fields = [f for f in shown_form.fields if f.key not in access.hidden_fields]
+    labels = {f.key: label(f.label) for f in shown_form.fields}
+    return render_template("records/detail.html", form=form, record=record, fields=fields, history=history,
+                           labels=labels, access=access)
+
+
+@bp.post("/f/<form_key>/<int:record_id>/delete")
+@login_required
+def delete(form_key: str, record_id: int):
+    actor = current_actor()
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        readable_form(form_key)
+        record_service.delete_record(db(), actor, form_key, record_id, expected_version=version,
+                                     reason=(request.form.get("reason") or "").strip()[:500] or None)
+        commit()
+    except NotFound:
+        return error_page(404)
+    except PermissionDenied as exc:
+        return error_page(403, exc.message.get(current_lang()))
+    except Conflict as exc:
+        flash(exc.message.get(current_lang()), "error")
+        return redirect(url_for("records.detail", form_key=form_key, record_id=record_id))
+    flash(t(f"记录 {record_id} 已删除", f"Record {record_id} deleted"), "ok")
+    return redirect(url_for("records.list_records", form_key=form_key))
+
+
+@bp.get("/f/<form_key>/export.<fmt>")
+@login_required
+def export(form_key: str, fmt: str):
+    """The current list (same filters, search and sort) as .xlsx or .csv, streamed from a spool file."""
+    actor = current_actor()
+    if fmt not in exports.FORMATS:
+        return error_page(404)
+    try:
+        form, access = readable_form(form_key)
+        exports.require(db(), actor, form_key, "export")
+    except NotFound:
+        return error_page(404)
+    except PermissionDenied as exc:
+        return error_page(403, exc.message.get(current_lang()))
+    query = listing.parse_query(request.args, form, access.hidden_fields)
+    wanted = [c for c in (request.args.get("cols") or "").split(",") if c]
+    columns = [f.key for f in form.fields if f.key in wanted and f.key not in access.hidden_fields] or None
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    try:
+        exports.write_export(spool, db(), actor, form_key, fmt, listing.build_filter(query, form, access.hidden_fields),
+                             query.sort, columns, current_lang())
+    except QMSError as exc:
+        spool.close()
+        return error_page(404 if isinstance(exc, NotFound) else 403, exc.message.get(current_lang()))
+    size = spool.tell()
+    spool.seek(0)
+
+    def chunks():
+        with spool:
+            while block := spool.read(CHUNK):
+                yield block
+    mime = {"csv": "text/csv; charset=utf-8",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
+    name = f"{form_key}-{date.today().isoformat()}.{fmt}"
+    return Response(chunks(), mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                                      "Content-Length": str(size), "Cache-Control": "no-store"})
