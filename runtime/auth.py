@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from engine.services import logins
 from engine.storage.db import session_scope
 from engine.types import Actor
-from runtime.db import db
+from runtime.db import SAFE_METHODS, db
 from runtime.i18n import t
 
 login_manager = LoginManager()
@@ -48,11 +48,26 @@ def _load_from_token(req) -> WebUser | None:
     token = bearer_token()
     if token is None:
         return None
-    # Its own short write transaction (last_used_at, at most once a minute), so the request's
-    # session stays read-only for GETs
-    with session_scope(current_app.extensions["qms_db"]) as session:
-        actor = logins.verify_api_token(session, token)
-    return WebUser(actor, via_token=True) if actor is not None else None
+    checked = logins.check_api_token(db(), token)     # read with the request's own session
+    if checked is None:
+        return None
+    if checked.touch_due:
+        _touch(checked.token_id)
+    return WebUser(checked.actor, via_token=True)
+
+
+def _touch(token_id: int) -> None:
+    """Write last_used_at (at most once a minute per token).
+
+    A read-only request (GET) keeps its session read-only: the write gets its own short
+    transaction. A writing request already holds the write transaction (on SQLite the whole
+    database's write lock, so a second transaction would wait for it): it writes there.
+    """
+    if request.method in SAFE_METHODS:
+        with session_scope(current_app.extensions["qms_db"]) as session:
+            logins.touch_api_token(session, token_id)
+    else:
+        logins.touch_api_token(db(), token_id)
 
 
 def bearer_token() -> str | None:

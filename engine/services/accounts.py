@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,8 +149,16 @@ def actor_for_user(session: Session, user_id: int, lang: str | None = None) -> A
     row = session.execute(select(users).where(users.c.id == user_id)).mappings().first()
     if row is None:
         raise NotFound(msg("用户 {i} 不存在", "User {i} does not exist", i=user_id))
-    keys = session.execute(select(roles.c.key).join(user_roles, user_roles.c.role_id == roles.c.id)
-                           .where(user_roles.c.user_id == user_id).order_by(roles.c.key)).scalars()
+    return actor_from_row(session, row, lang)
+
+
+_ROLE_KEYS = (select(roles.c.key).join(user_roles, user_roles.c.role_id == roles.c.id)
+              .where(user_roles.c.user_id == bindparam("user_id")).order_by(roles.c.key))
+
+
+def actor_from_row(session: Session, row: Mapping[str, Any], lang: str | None = None) -> Actor:
+    """The Actor of an already-read ``users`` row (one more query: the role keys)."""
+    keys = session.execute(_ROLE_KEYS, {"user_id": row["id"]}).scalars()
     attributes = tuple(sorted((k, _frozen(v)) for k, v in (row["attributes"] or {}).items()))
     return Actor(tenant_id=row["tenant_id"], user_id=row["id"], lang=lang or row["lang"], roles=tuple(keys),
                  department_id=row["department_id"], name=row["name"], is_admin=bool(row["is_admin"]),

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.auth.passwords import hash_password, needs_rehash, verify_password
@@ -123,26 +124,57 @@ def create_api_token(session: Session, tenant_id: int, user_id: int, name: str,
     return token
 
 
+# Built once: the token row (columns prefixed "token_") joined with its user's row
+_TOKEN_WITH_USER = (
+    select(*[api_tokens.c[k].label(f"token_{k}") for k in ("id", "token_hash", "expires_at", "last_used_at",
+                                                           "revoked_at")], users)
+    .join(users, users.c.id == api_tokens.c.user_id).where(api_tokens.c.prefix == bindparam("prefix")))
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """A valid token's Actor, and whether its ``last_used_at`` is due to be written."""
+
+    actor: Actor
+    token_id: int
+    touch_due: bool
+
+
 def verify_api_token(session: Session, token: str, *, now: datetime | None = None) -> Actor | None:
     """The Actor of a valid token (not revoked, not expired, active user), else None."""
-    from engine.services.accounts import actor_for_user
+    checked = check_api_token(session, token, now=now)
+    if checked is None:
+        return None
+    if checked.touch_due:
+        touch_api_token(session, checked.token_id, now=now)
+    return checked.actor
+
+
+def check_api_token(session: Session, token: str, *, now: datetime | None = None) -> TokenCheck | None:
+    """Like :func:`verify_api_token` but read-only: two queries (token with its user, then roles)."""
+    from engine.services.accounts import actor_from_row
 
     parts = token.split("_", 2) if isinstance(token, str) else []
     if len(parts) != 3 or parts[0] != "qms" or not parts[1] or not parts[2]:
         return None
-    row = session.execute(select(api_tokens).where(api_tokens.c.prefix == parts[1])).mappings().first()
+    row = session.execute(_TOKEN_WITH_USER, {"prefix": parts[1]}).mappings().first()
     now = _utc(now)
-    if row is None or not hmac.compare_digest(row["token_hash"], _hash(token)) or row["revoked_at"] is not None:
+    if row is None or not hmac.compare_digest(row["token_token_hash"], _hash(token)):
         return None
-    if row["expires_at"] is not None and _aware(row["expires_at"]) <= now:
+    if row["token_revoked_at"] is not None:
         return None
-    active = session.execute(select(users.c.is_active).where(users.c.id == row["user_id"])).scalar()
-    if not active:
+    if row["token_expires_at"] is not None and _aware(row["token_expires_at"]) <= now:
         return None
-    last = _aware(row["last_used_at"])
-    if last is None or now - last >= TOKEN_TOUCH_EVERY:    # not a write on every API call
-        session.execute(update(api_tokens).where(api_tokens.c.id == row["id"]).values(last_used_at=now))
-    return actor_for_user(session, row["user_id"])
+    if not row["is_active"]:
+        return None
+    last = _aware(row["token_last_used_at"])
+    due = last is None or now - last >= TOKEN_TOUCH_EVERY    # not a write on every API call
+    return TokenCheck(actor_from_row(session, row), row["token_id"], due)
+
+
+def touch_api_token(session: Session, token_id: int, *, now: datetime | None = None) -> None:
+    """Record that the token was used (callers do it at most once a minute: see ``touch_due``)."""
+    session.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=_utc(now)))
 
 
 def revoke_api_token(session: Session, tenant_id: int, token_id: int, *, now: datetime | None = None) -> None:

@@ -202,10 +202,10 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
     system = {"serial_no": serial_no, "title": _title(pub.form, records.to_json(pub.form, values), serial_no),
               "created_by": actor.user_id, "created_at": now, "updated_by": actor.user_id, "updated_at": now,
               "version": 1, "status": DEFAULT_STATUS, "def_version": pub.form.version}
-    record_id = records.insert_record(session, pub.form, pub.spec, tenant_id, values, system)
-    record = _read(session, tenant_id, pub, record_id)
-    audit.write_entry(session, tenant_id, pub.form, record_id, AuditAction.CREATE.value, actor.user_id,
-                      audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now)
+    row, children = records.write_new_record(session, pub.form, pub.spec, tenant_id, values, system)
+    record = records.build_record(_versions(session, tenant_id, pub), pub.spec, row, children)
+    audit.write_entry(session, tenant_id, pub.form, record.id, AuditAction.CREATE.value, actor.user_id,
+                      audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now, first=True)
     return _shown(record, allowed)
 
 

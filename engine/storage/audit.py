@@ -14,7 +14,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from engine.definitions.model import FormDef
@@ -59,23 +59,34 @@ def _entry_hash(entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_LAST_HASH = (select(al.c.entry_hash)
+              .where(and_(al.c.tenant_id == bindparam("tenant_id"), al.c.form_key == bindparam("form_key"),
+                          al.c.record_id == bindparam("record_id")))
+              .order_by(al.c.id.desc()).limit(1))
+_INSERT = insert(al).returning(al.c.id)
+
+
 def _last_hash(session: Session, tenant_id: int, form_key: str, record_id: int) -> str | None:
-    stmt = (select(al.c.entry_hash)
-            .where(and_(al.c.tenant_id == tenant_id, al.c.form_key == form_key, al.c.record_id == record_id))
-            .order_by(al.c.id.desc()).limit(1))
-    return session.execute(stmt).scalar_one_or_none()
+    params = {"tenant_id": tenant_id, "form_key": form_key, "record_id": record_id}
+    return session.execute(_LAST_HASH, params).scalar_one_or_none()
 
 
 def write_entry(session: Session, tenant_id: int, form: FormDef, record_id: int, action: str,
                 actor_id: int | None, changes: dict, def_version: int, reason: str | None = None,
-                at: datetime | None = None) -> int:
-    """Append one audit entry (after the record change it describes, in the same transaction)."""
+                at: datetime | None = None, first: bool = False) -> int:
+    """Append one audit entry (after the record change it describes, in the same transaction).
+
+    ``first``: the entry of a record just inserted. Where ids are never handed out twice
+    (PostgreSQL sequences) it has no predecessor, so the look-up is skipped; SQLite reuses the
+    id of a deleted newest row, so there the chain continues from that id's last entry as before.
+    """
+    fresh = first and session.get_bind().dialect.name != "sqlite"
     entry = {"tenant_id": tenant_id, "form_key": form.key, "record_id": record_id, "action": action,
              "actor_id": actor_id, "at": (at or datetime.now(timezone.utc)).astimezone(timezone.utc),
              "reason": reason, "def_version": def_version, "changes": changes,
-             "prev_hash": _last_hash(session, tenant_id, form.key, record_id)}
+             "prev_hash": None if fresh else _last_hash(session, tenant_id, form.key, record_id)}
     entry["entry_hash"] = _entry_hash(entry)
-    return session.execute(insert(al).values(entry).returning(al.c.id)).scalar_one()
+    return session.execute(_INSERT, entry).scalar_one()
 
 
 def entries(session: Session, tenant_id: int, form_key: str, record_id: int) -> list[dict]:

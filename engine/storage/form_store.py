@@ -8,11 +8,12 @@ and read with the definition of the version they were written under.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.definitions import load_form
@@ -81,15 +82,49 @@ def stored_spec(row) -> TableSpec | None:
     return None if row is None else _parse_spec(_canonical(row["storage"]["tables"]))
 
 
+# Loaded forms per database (keyed by the engine's connection pool, so test databases never mix)
+_LOADED: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+_LOADED_MAX = 512
+_NEWEST = (select(fv.c.id, fv.c.version, fv.c.published_at)
+           .where(and_(fv.c.tenant_id == bindparam("tenant_id"), fv.c.form_key == bindparam("form_key")))
+           .order_by(fv.c.version.desc()).limit(1))
+
+
 def load_published(session: Session, tenant_id: int, form_key: str, version: int | None = None) -> PublishedForm:
-    """The definition of ``version`` (default: newest) with the newest table layout; NotFound if absent."""
+    """The definition of ``version`` (default: newest) with the newest table layout; NotFound if absent.
+
+    Every call asks the database which version is newest (one small indexed query), so a version
+    published by another process is used at once; only the immutable definition and layout of a
+    known version row are reused. The row's id and publish time are part of the cache key, so a
+    rebuilt database with the same keys and numbers never gets an old definition.
+    """
+    latest = session.execute(_NEWEST, {"tenant_id": tenant_id, "form_key": form_key}).first()
+    if latest is None:
+        raise not_found(form_key)
+    key = (tenant_id, form_key, latest.version if version is None else version, latest.id, latest.published_at)
+    bind = session.get_bind()
+    try:
+        loaded = _LOADED.setdefault(getattr(bind, "pool", None) or bind.engine.pool, {})
+    except (AttributeError, TypeError):      # no weak-referenceable pool: no caching
+        loaded = {}
+    hit = loaded.get(key)
+    if hit is None:
+        hit = _load_published(session, tenant_id, form_key, version)
+        if len(loaded) >= _LOADED_MAX:
+            loaded.clear()
+        loaded[key] = hit
+    return hit
+
+
+def _load_published(session: Session, tenant_id: int, form_key: str, version: int | None) -> PublishedForm:
     latest = version_row(session, tenant_id, form_key)
     if latest is None:
         raise not_found(form_key)
     row = latest if version in (None, latest["version"]) else version_row(session, tenant_id, form_key, version)
     if row is None:
         raise NotFound(msg("表单“{k}”没有版本 {v}", "Form '{k}' has no version {v}", k=form_key, v=version))
-    return PublishedForm(form_from_row(row["definition"], row["version"], row["targets"]), stored_spec(latest), latest["version"])
+    form = form_from_row(row["definition"], row["version"], row["targets"])
+    return PublishedForm(form, stored_spec(latest), latest["version"])
 
 
 def save_draft(session: Session, tenant_id: int, form_key: str, draft: dict | None, app_key: str | None = None) -> None:

@@ -137,36 +137,75 @@ def _subtables(fields) -> list[FieldDef]:
 def insert_record(session: Session, form: FormDef, spec: TableSpec, tenant_id: int, values: Mapping,
                   system: Mapping) -> int:
     """Insert the record and its sub-table rows (nested); return the new id."""
+    return write_new_record(session, form, spec, tenant_id, values, system)[0]["id"]
+
+
+def write_new_record(session: Session, form: FormDef, spec: TableSpec, tenant_id: int, values: Mapping,
+                     system: Mapping) -> tuple[Mapping, dict]:
+    """Insert a record with its sub-table rows; return the rows as stored (like top_row, child_rows).
+
+    RETURNING gives back what the database made of each value (numeric rounding, UTC times), so
+    the caller can build the Record without reading it again.
+    """
     top = sa_tables(spec)[()]
     row = _row_values(form, form.fields, spec, (), values) | dict(system) | {"tenant_id": tenant_id}
-    record_id = session.execute(insert(top).values(row).returning(top.c.id)).scalar_one()
-    _write_children(session, form, spec, tenant_id, record_id, record_id, (), form.fields, values, {})
-    return record_id
+    stored = session.execute(insert(top).returning(*top.c), row).mappings().one()
+    children: dict = {}
+    _write_children(session, form, spec, tenant_id, stored["id"], [(stored["id"], values, {})], (), form.fields,
+                    children)
+    return stored, children
 
 
-def _write_children(session, form, spec, tenant_id, record_id, parent_id, path, fields, values, old) -> None:
-    """Insert, update or delete the rows of every sub-table under one parent row (matched by id)."""
+def _write_children(session, form, spec, tenant_id, record_id, parents, path, fields, written=None) -> None:
+    """Insert, update or delete the sub-table rows under ``parents`` ([(parent id, values, old values)]).
+
+    Rows are matched to stored rows by id. New rows of one table level are inserted with one
+    multi-row statement for all parents (RETURNING their ids in parameter order); ``written``
+    collects the inserted rows as {path: {parent_id: [rows]}}.
+    """
     tables = sa_tables(spec)
     for sub in _subtables(fields):
         sub_path = path + (sub.key,)
         table, sub_spec = tables[sub_path], _spec_at(spec, sub_path)
-        old_rows = {r["id"]: r for r in (old.get(sub.key) or []) if isinstance(r, Mapping) and r.get("id")}
-        kept = set()
-        for order, row in enumerate(values.get(sub.key) or []):
-            cols = _row_values(form, sub.fields, sub_spec, sub_path, row) | {"row_order": order}
-            row_id = row.get("id")
-            if row_id in old_rows:
-                kept.add(row_id)
-                session.execute(update(table).where(and_(table.c.id == row_id, table.c.tenant_id == tenant_id,
-                                                         table.c.record_id == record_id)).values(cols))
-            else:
-                cols |= {"tenant_id": tenant_id, "record_id": record_id, "parent_id": parent_id}
-                row_id = session.execute(insert(table).values(cols).returning(table.c.id)).scalar_one()
-            _write_children(session, form, spec, tenant_id, record_id, row_id, sub_path, sub.fields, row,
-                            old_rows.get(row_id) or {})
-        gone = [i for i in old_rows if i not in kept]
+        new_cols, below, gone = [], [], []
+        for parent_id, parent_values, old in parents:
+            old_rows = {r["id"]: r for r in (old.get(sub.key) or []) if isinstance(r, Mapping) and r.get("id")}
+            kept = set()
+            for order, row in enumerate(parent_values.get(sub.key) or []):
+                cols = _row_values(form, sub.fields, sub_spec, sub_path, row) | {"row_order": order}
+                row_id = row.get("id")
+                if row_id in old_rows:
+                    kept.add(row_id)
+                    session.execute(update(table).where(and_(table.c.id == row_id, table.c.tenant_id == tenant_id,
+                                                             table.c.record_id == record_id)).values(cols))
+                    below.append([row_id, row, old_rows[row_id]])
+                else:
+                    new_cols.append(cols | {"tenant_id": tenant_id, "record_id": record_id, "parent_id": parent_id})
+                    below.append([None, row, {}])
+            gone += [i for i in old_rows if i not in kept]
+        _insert_rows(session, table, new_cols, [b for b in below if b[0] is None], written, sub_path)
+        if below:
+            _write_children(session, form, spec, tenant_id, record_id, [tuple(b) for b in below], sub_path,
+                            sub.fields, written)
         if gone:
             _delete_rows(session, tables, sub_path, tenant_id, record_id, gone)
+
+
+def _insert_rows(session, table: Table, rows: list[dict], slots: list[list], written, path) -> None:
+    """One multi-row INSERT … RETURNING; each new id goes into its slot (same order as ``rows``).
+
+    Returned rows are matched to ``rows`` by (parent_id, row_order), unique within one statement,
+    rather than by asking for parameter order: SQLite would then insert one row at a time.
+    """
+    if not rows:
+        return
+    stored = session.execute(insert(table).returning(*table.c), rows).mappings().all()
+    by_key = {(r["parent_id"], r["row_order"]): r for r in stored}
+    groups = written.setdefault(path, {}) if written is not None else {}
+    for slot, cols in zip(slots, rows, strict=True):
+        row = by_key[(cols["parent_id"], cols["row_order"])]
+        slot[0] = row["id"]
+        groups.setdefault(row["parent_id"], []).append(row)
 
 
 def _delete_rows(session, tables, path, tenant_id, record_id, ids) -> None:
@@ -197,7 +236,7 @@ def update_record(session: Session, form: FormDef, spec: TableSpec, tenant_id: i
         top.c.id == record_id, top.c.tenant_id == tenant_id, top.c.version == expected_version)).values(row))
     if result.rowcount != 1:
         return False
-    _write_children(session, form, spec, tenant_id, record_id, record_id, (), form.fields, values, old)
+    _write_children(session, form, spec, tenant_id, record_id, [(record_id, values, old)], (), form.fields)
     return True
 
 
