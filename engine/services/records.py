@@ -304,7 +304,7 @@ def query_records(session: Session, actor: Actor, form_key: str, filter: str | N
     where = None if allowed.read.is_all else allowed.read.clause(table)
     if filter and filter.strip():
         condition = filters.compile_filter(filter, table, form_scope(visible), session.get_bind().dialect.name,
-                                           _now(now), tz)
+                                           _now(now), tz, _choice_codes(visible))
         where = condition if where is None else and_(where, condition)
     try:
         order = filters.order_clause(table, sort, {f.key for f in visible.fields})
@@ -337,3 +337,9 @@ def record_history(session: Session, actor: Actor, form_key: str, record_id: int
              "def_version": e["def_version"],
              "changes": {k: v for k, v in (e["changes"] or {}).items() if k not in hidden and not k.startswith("_")}}
             for e in entries]
+
+
+def _choice_codes(form: FormDef) -> dict[str, tuple[str, ...]]:
+    """Option codes of the form's single-choice fields (select, radio), by key."""
+    return {f.key: tuple(str(c.get("code")) for c in f.option("choices") or ())
+            for f in form.fields if f.type in ("select", "radio")}

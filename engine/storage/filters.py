@@ -18,7 +18,7 @@ table, never SQL text, and every literal is a bound parameter.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone, tzinfo
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String, Table, and_, cast, false,
                         func, literal, not_, or_, true)
@@ -52,8 +52,10 @@ def not_in_filter(node: ast.Node, what: str) -> ExpressionError:
 class FilterCompiler:
     """Translates one checked AST into a WHERE clause on ``table``."""
 
-    def __init__(self, table: Table, dialect: str, now: datetime, tz: tzinfo | None = None):
+    def __init__(self, table: Table, dialect: str, now: datetime, tz: tzinfo | None = None,
+                 choices: Mapping[str, tuple[str, ...]] | None = None):
         self.table = table
+        self.choices = choices or {}
         self.dialect = dialect
         self.now = now.astimezone(timezone.utc)
         self.today = now.astimezone(tz).date() if tz else now.date()
@@ -143,6 +145,9 @@ class FilterCompiler:
     def compare(self, node: ast.Binary) -> ColumnElement:
         """Excel rules: blank takes the other side's zero ("" / 0 / FALSE), text compares
         case-insensitively, a blank date sorts before every date."""
+        coded = self.choice_compare(node)
+        if coded is not None:
+            return coded
         (left, lk), (right, rk) = self.expr(node.left), self.expr(node.right)
         op = _COMPARE[node.op]
         if "json" in (lk, rk):
@@ -157,6 +162,20 @@ class FilterCompiler:
             return getattr(left, op)(right)
         left, right = _align(left, lk, right, rk)
         return self.dates_compare(node.op, left, right)
+
+    def choice_compare(self, node: ast.Binary) -> ColumnElement | None:
+        """``choice = "text"`` as ``col IN (matching codes)``: the same case-insensitive answer
+        as the general rule, but on the bare column, so its index serves the query."""
+        if node.op not in ("=", "!="):
+            return None
+        for name, other in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(name, ast.Name) and name.key in self.choices and isinstance(other, ast.Literal) \
+                    and isinstance(other.value, str) and other.value != "" and name.key in self.table.c:
+                col = self.table.c[name.key]
+                codes = [c for c in self.choices[name.key] if c.lower() == other.value.lower()]
+                matches = col.in_(codes) if codes else false()
+                return matches if node.op == "=" else or_(col.is_(None), not_(matches))
+        return None
 
     @staticmethod
     def dates_compare(op: str, left: Any, right: Any) -> ColumnElement:
@@ -255,8 +274,12 @@ def _describe(node: ast.Node) -> str:
 
 
 def compile_filter(source: str, table: Table, scope: Scope, dialect: str, now: datetime,
-                   tz: tzinfo | None = None) -> ColumnElement:
-    """A WHERE clause for ``source``; ExpressionError (with position) when it cannot be one."""
+                   tz: tzinfo | None = None, choices: Mapping[str, tuple[str, ...]] | None = None) -> ColumnElement:
+    """A WHERE clause for ``source``; ExpressionError (with position) when it cannot be one.
+
+    ``choices``: option codes of the form's single-choice fields by key (select, radio), so an
+    equality on them can use the column's index.
+    """
     tree = parse(source)
     result = check(source, filter_scope(scope))
     if result.errors:
@@ -264,7 +287,7 @@ def compile_filter(source: str, table: Table, scope: Scope, dialect: str, now: d
     if result.type is not None and result.type.kind not in (Kind.BOOLEAN, Kind.ANY, Kind.BLANK):
         raise ExpressionError(msg("筛选条件的结果应为真/假，而不是 {t}", "A filter must be true or false, not {t}",
                                   t=str(result.type)), tree.line, tree.column)
-    return FilterCompiler(table, dialect, now, tz).condition(tree)
+    return FilterCompiler(table, dialect, now, tz, choices).condition(tree)
 
 
 SORTABLE_SYSTEM = ("id", "serial_no", "title", "status", "created_at", "updated_at", "version")

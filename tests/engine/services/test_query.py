@@ -98,3 +98,31 @@ def test_unknown_sort_keys_are_refused(lots):
         with pytest.raises(QueryError) as err:
             lots(sort=sort)
         assert "sort" in err.value.message.en and "排序" in err.value.message.zh
+
+
+def test_choice_equality_matches_like_the_general_rule_and_uses_the_bare_column(db_engine, actor):
+    """`inspection_level = "ii"` finds the "II" records (case-insensitive, as in formulas) through
+    `col IN (codes)`, so the column's index can answer it; `!=` keeps blanks."""
+    from datetime import datetime, timezone
+    from engine.definitions import form_scope
+    from engine.services import forms as form_service
+    from engine.storage import filters
+    from engine.storage.db import session_scope
+    from engine.storage.form_store import load_published
+    from sqlalchemy import MetaData, Table
+
+    supplier = publish_iqc(db_engine, actor)
+    for lot_no, level in (("LOT-101", "I"), ("LOT-102", "II"), ("LOT-103", "II"), ("LOT-104", "III")):
+        create(db_engine, actor, IQC_KEY, lot(supplier.id, lot_no=lot_no, inspection_level=level))
+    run = lambda expr: sorted(r.data["lot_no"] for r in query(db_engine, actor, IQC_KEY, filter=expr).items)
+    assert run('inspection_level = "ii"') == ["LOT-102", "LOT-103"]
+    assert run('"II" = inspection_level') == ["LOT-102", "LOT-103"]
+    assert run('inspection_level != "II"') == ["LOT-101", "LOT-104"]
+    assert run('inspection_level = "IV"') == []
+    with session_scope(db_engine) as s:
+        form = form_service.get_form(s, actor.tenant_id, IQC_KEY)
+        table = Table(load_published(s, actor.tenant_id, IQC_KEY).spec.name, MetaData(), autoload_with=s.connection())
+    clause = filters.compile_filter('inspection_level = "ii"', table, form_scope(form), db_engine.dialect.name,
+                                    datetime.now(timezone.utc), choices={"inspection_level": ("I", "II", "III")})
+    sql = str(clause.compile(dialect=db_engine.dialect))
+    assert "lower" not in sql and "coalesce" not in sql and " IN " in sql
