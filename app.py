@@ -56,9 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_web(app: Flask) -> None:
-    from runtime import accounts, api, auth, db, errors, health, home, i18n
-    from runtime import records
-    from runtime import entry
+    from runtime import accounts, api, auth, db, entry, errors, health, home, i18n, records
 
     db.init_app(app)
     i18n.init_app(app)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK_ID = 74_200_001       # pg_advisory lock key held while migrating
 READ_ONLY_OPTION = "qms_read_only"   # execution option: this connection's transactions only read
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -102,6 +103,10 @@ def upgrade_database(url_or_engine: str | Engine, revision: str = "head") -> Non
     if isinstance(url_or_engine, Engine):
         cfg = alembic_config()
         with url_or_engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # several gunicorn workers start at once: one migrates, the others wait and find
+                # the schema at head (SQLite's BEGIN IMMEDIATE serialises them already)
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
         return
