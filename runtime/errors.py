@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine import errors as E
 from engine.i18n import Msg
+from runtime.i18n import current_lang
 
 STATUS = (
     (E.TooManyAttempts, 429),            # before PermissionDenied, its base class
@@ -32,12 +33,6 @@ HTTP_MESSAGES = {
 }
 
 
-def request_lang() -> str:
-    """The caller's language (see runtime.i18n.current_lang)."""
-    from runtime.i18n import current_lang
-    return current_lang()
-
-
 def _is_api() -> bool:
     return request.path.startswith("/api/")
 
@@ -48,7 +43,7 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 def engine_error_response(exc: E.QMSError):
     """JSON response for an engine error, every problem listed, in the caller's language."""
-    lang = request_lang()
+    lang = current_lang()
     extra = {}
     if isinstance(exc, E.DefinitionError):
         extra["errors"] = [p.to_dict(lang) for p in exc.problems]
@@ -81,7 +76,7 @@ def register_error_handlers(app: Flask) -> None:
             return exc
         code = (exc.name or "error").lower().replace(" ", "_")
         known = HTTP_MESSAGES.get(exc.code)
-        text = known.get(request_lang()) if known and exc.description == type(exc).description else exc.description
+        text = known.get(current_lang()) if known and exc.description == type(exc).description else exc.description
         return jsonify(error_body(code, text or exc.name)), exc.code
 
     @app.errorhandler(Exception)

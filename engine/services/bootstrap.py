@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.auth.passwords import generate_password
@@ -38,6 +38,3 @@ def ensure_initial_setup(session: Session, admin_email: str | None = None,
     accounts.create_user(session, tenant_id, email, "Administrator", admin_password or generated, is_admin=True)
     return SetupResult(True, tenant_id, email, generated)
 
-
-def count_tenants(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(tenants)).scalar_one()

@@ -9,7 +9,7 @@ from flask import jsonify, render_template, request, url_for
 
 from engine.services.openapi import openapi_document
 from runtime.api.blueprint import bp
-from runtime.api.replies import api_lang
+from runtime.i18n import current_lang
 from runtime.auth import current_actor
 from runtime.db import db
 
@@ -21,7 +21,7 @@ def _base_url() -> str:
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(db(), current_actor().tenant_id, _base_url(), api_lang()))
+    return jsonify(openapi_document(db(), current_actor().tenant_id, _base_url(), current_lang()))
 
 
 @bp.get("/docs")

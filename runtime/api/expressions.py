@@ -24,7 +24,8 @@ from engine.i18n import Msg, msg
 from engine.services import forms as form_service
 from runtime.api.blueprint import bp
 from runtime.api.forms import usable_form
-from runtime.api.replies import BadInput, api_lang, json_object, json_ready, member
+from runtime.api.replies import BadInput, json_object, json_ready, member
+from runtime.i18n import current_lang
 from runtime.auth import current_actor
 from runtime.db import db
 
@@ -54,7 +55,7 @@ def check_expression():
     source = member(body, "expression", str)
     _form, scope, _path = _form_and_scope(body)
     result = check(source, scope if scope is not None else Scope())
-    lang = api_lang()
+    lang = current_lang()
     return jsonify({"ok": result.ok, "type": str(result.type) if result.type is not None else None,
                     "errors": [e.to_dict(lang) for e in result.errors]})
 
@@ -66,7 +67,7 @@ def evaluate_expression():
     data = member(body, "data", dict, required=False, default={})
     form, scope, path = _form_and_scope(body)
     actor = current_actor()
-    ctx = EvalContext(user_id=actor.user_id, now=datetime.now(timezone.utc), lang=api_lang())
+    ctx = EvalContext(user_id=actor.user_id, now=datetime.now(timezone.utc), lang=current_lang())
     if form is None:
         compiled = compile_expression(source, scope_from_data(data))
     else:

@@ -26,19 +26,14 @@ class BadInput(Exception):
         self.field = field
 
 
-def api_lang() -> str:
-    """The caller's language (one rule for pages and the API: runtime.i18n.current_lang)."""
-    return current_lang()
-
-
 def error_reply(status: int, code: str, zh: str, en: str, **extra):
     """The JSON error envelope in the caller's language."""
-    text = en if api_lang() == "en" else zh
+    text = en if current_lang() == "en" else zh
     return jsonify({"error": {"code": code, "message": text}, **extra}), status
 
 
 def bad_request_reply(exc: BadInput):
-    lang = api_lang()
+    lang = current_lang()
     body: dict = {"error": {"code": "bad_request", "message": exc.message.get(lang)}}
     if exc.field is not None:
         body["errors"] = [{"field": exc.field, "message": exc.message.get(lang)}]
