@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from engine.services import logins
 from engine.storage.db import session_scope
 from engine.types import Actor
-from runtime.db import SAFE_METHODS, db
+from runtime.db import SAFE_METHODS, db, reading
 from runtime.i18n import t
 
 login_manager = LoginManager()
@@ -39,7 +39,8 @@ class WebUser(UserMixin):
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> WebUser | None:
-    actor = logins.session_actor(db(), session_id)
+    with reading() as session:
+        actor = logins.session_actor(session, session_id)
     return WebUser(actor, session_id) if actor is not None else None
 
 
@@ -48,7 +49,8 @@ def _load_from_token(req) -> WebUser | None:
     token = bearer_token()
     if token is None:
         return None
-    checked = logins.check_api_token(db(), token)     # read with the request's own session
+    with reading() as session:
+        checked = logins.check_api_token(session, token)
     if checked is None:
         return None
     if checked.touch_due:

@@ -3,9 +3,13 @@ so a failed commit is an error response, never a success the database does not h
 anything not committed is rolled back when the request ends.
 
 GET/HEAD/OPTIONS requests only read: their session uses deferred transactions, so on SQLite
-page views never queue behind a writer.
+page views never queue behind a writer. Identifying the caller (:func:`reading`) happens
+outside a writing request's transaction.
 """
 from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
@@ -23,6 +27,25 @@ def db() -> Session:
             engine = read_only(engine)
         g.db_session = Session(engine, expire_on_commit=False)
     return g.db_session
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A session for reads that come before a request's writes (who is signing in).
+
+    Safe requests use their own read-only session. A writing request on SQLite reads in a
+    separate short read-only transaction, so its write transaction (the database's write lock)
+    is not held while the caller is being identified.
+    """
+    engine = current_app.extensions["qms_db"]
+    if (request and request.method in SAFE_METHODS) or engine.dialect.name != "sqlite":
+        yield db()      # PostgreSQL locks rows, not the database: no second round trip needed
+        return
+    with Session(read_only(engine), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def commit() -> None:

@@ -156,9 +156,10 @@ _ROLE_KEYS = (select(roles.c.key).join(user_roles, user_roles.c.role_id == roles
               .where(user_roles.c.user_id == bindparam("user_id")).order_by(roles.c.key))
 
 
-def actor_from_row(session: Session, row: Mapping[str, Any], lang: str | None = None) -> Actor:
-    """The Actor of an already-read ``users`` row (one more query: the role keys)."""
-    keys = session.execute(_ROLE_KEYS, {"user_id": row["id"]}).scalars()
+def actor_from_row(session: Session, row: Mapping[str, Any], lang: str | None = None,
+                   role_keys: Iterable[str] | None = None) -> Actor:
+    """The Actor of an already-read ``users`` row (one more query for the role keys unless given)."""
+    keys = role_keys if role_keys is not None else session.execute(_ROLE_KEYS, {"user_id": row["id"]}).scalars()
     attributes = tuple(sorted((k, _frozen(v)) for k, v in (row["attributes"] or {}).items()))
     return Actor(tenant_id=row["tenant_id"], user_id=row["id"], lang=lang or row["lang"], roles=tuple(keys),
                  department_id=row["department_id"], name=row["name"], is_admin=bool(row["is_admin"]),

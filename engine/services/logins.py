@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from engine.auth.passwords import hash_password, needs_rehash, verify_password
 from engine.errors import NotFound, TooManyAttempts
 from engine.i18n import msg
-from engine.storage.platform import api_tokens, login_attempts, tenants, users
+from engine.storage.platform import api_tokens, login_attempts, roles, tenants, user_roles, users
 from engine.types import Actor
 
 WINDOW = timedelta(minutes=15)
@@ -125,10 +125,15 @@ def create_api_token(session: Session, tenant_id: int, user_id: int, name: str,
 
 
 # Built once: the token row (columns prefixed "token_") joined with its user's row
-_TOKEN_WITH_USER = (
+_TOKEN_WITH_USER = (   # one row per role of the user (one row with role_key NULL when there is none)
     select(*[api_tokens.c[k].label(f"token_{k}") for k in ("id", "token_hash", "expires_at", "last_used_at",
-                                                           "revoked_at")], users)
-    .join(users, users.c.id == api_tokens.c.user_id).where(api_tokens.c.prefix == bindparam("prefix")))
+                                                           "revoked_at")],
+           *[users.c[k] for k in ("id", "tenant_id", "name", "lang", "department_id", "is_admin", "is_active",
+                                  "attributes")], roles.c.key.label("role_key"))
+    .join(users, users.c.id == api_tokens.c.user_id)
+    .outerjoin(user_roles, user_roles.c.user_id == users.c.id)
+    .outerjoin(roles, roles.c.id == user_roles.c.role_id)
+    .where(api_tokens.c.prefix == bindparam("prefix")))
 
 
 @dataclass(frozen=True)
@@ -151,13 +156,14 @@ def verify_api_token(session: Session, token: str, *, now: datetime | None = Non
 
 
 def check_api_token(session: Session, token: str, *, now: datetime | None = None) -> TokenCheck | None:
-    """Like :func:`verify_api_token` but read-only: two queries (token with its user, then roles)."""
+    """Like :func:`verify_api_token` but read-only: one query (token with its user and roles)."""
     from engine.services.accounts import actor_from_row
 
     parts = token.split("_", 2) if isinstance(token, str) else []
     if len(parts) != 3 or parts[0] != "qms" or not parts[1] or not parts[2]:
         return None
-    row = session.execute(_TOKEN_WITH_USER, {"prefix": parts[1]}).mappings().first()
+    rows = session.execute(_TOKEN_WITH_USER, {"prefix": parts[1]}).mappings().all()
+    row = rows[0] if rows else None
     now = _utc(now)
     if row is None or not hmac.compare_digest(row["token_token_hash"], _hash(token)):
         return None
@@ -169,7 +175,8 @@ def check_api_token(session: Session, token: str, *, now: datetime | None = None
         return None
     last = _aware(row["token_last_used_at"])
     due = last is None or now - last >= TOKEN_TOUCH_EVERY    # not a write on every API call
-    return TokenCheck(actor_from_row(session, row), row["token_id"], due)
+    role_keys = sorted({r["role_key"] for r in rows if r["role_key"] is not None})
+    return TokenCheck(actor_from_row(session, row, role_keys=role_keys), row["token_id"], due)
 
 
 def touch_api_token(session: Session, token_id: int, *, now: datetime | None = None) -> None:

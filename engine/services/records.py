@@ -205,7 +205,8 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
     row, children = records.write_new_record(session, pub.form, pub.spec, tenant_id, values, system)
     record = records.build_record(_versions(session, tenant_id, pub), pub.spec, row, children)
     audit.write_entry(session, tenant_id, pub.form, record.id, AuditAction.CREATE.value, actor.user_id,
-                      audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now, first=True)
+                      audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now,
+                      first=records.ids_never_reused(session, pub.spec))
     return _shown(record, allowed)
 
 

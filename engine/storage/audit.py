@@ -76,11 +76,11 @@ def write_entry(session: Session, tenant_id: int, form: FormDef, record_id: int,
                 at: datetime | None = None, first: bool = False) -> int:
     """Append one audit entry (after the record change it describes, in the same transaction).
 
-    ``first``: the entry of a record just inserted. Where ids are never handed out twice
-    (PostgreSQL sequences) it has no predecessor, so the look-up is skipped; SQLite reuses the
-    id of a deleted newest row, so there the chain continues from that id's last entry as before.
+    ``first``: the entry of a record just inserted into a table that never reuses ids
+    (:func:`engine.storage.records.ids_never_reused`): it has no predecessor, so the look-up is
+    skipped. Otherwise the chain continues from the id's last entry (a reused id's history).
     """
-    fresh = first and session.get_bind().dialect.name != "sqlite"
+    fresh = first
     entry = {"tenant_id": tenant_id, "form_key": form.key, "record_id": record_id, "action": action,
              "actor_id": actor_id, "at": (at or datetime.now(timezone.utc)).astimezone(timezone.utc),
              "reason": reason, "def_version": def_version, "changes": changes,

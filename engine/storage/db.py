@@ -42,7 +42,10 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip on every checkout, ~15 % of a simple write): after a database
+    # restart the first statement on a dead connection fails, SQLAlchemy recognises the disconnect
+    # and discards every pooled connection of that age, and the next request connects afresh.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url, **kwargs)
 
 

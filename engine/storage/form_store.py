@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.definitions import load_form
@@ -85,6 +85,15 @@ def stored_spec(row) -> TableSpec | None:
 # Loaded forms per database (keyed by the engine's connection pool, so test databases never mix)
 _LOADED: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
 _LOADED_MAX = 512
+_NEWEST_SEEN = "qms.newest_versions"     # session.info: newest version rows read in this unit of work
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_newest(session: Session) -> None:
+    """A rolled-back publish must not stay visible through the per-session memo."""
+    session.info.pop(_NEWEST_SEEN, None)
+
+
 _NEWEST = (select(fv.c.id, fv.c.version, fv.c.published_at)
            .where(and_(fv.c.tenant_id == bindparam("tenant_id"), fv.c.form_key == bindparam("form_key")))
            .order_by(fv.c.version.desc()).limit(1))
@@ -93,14 +102,19 @@ _NEWEST = (select(fv.c.id, fv.c.version, fv.c.published_at)
 def load_published(session: Session, tenant_id: int, form_key: str, version: int | None = None) -> PublishedForm:
     """The definition of ``version`` (default: newest) with the newest table layout; NotFound if absent.
 
-    Every call asks the database which version is newest (one small indexed query), so a version
-    published by another process is used at once; only the immutable definition and layout of a
+    Each unit of work (session) asks the database once which version is newest (one small indexed
+    query; publishing in the session forgets the answer), so a version published by another
+    process is used by the next request; only the immutable definition and layout of a
     known version row are reused. The row's id and publish time are part of the cache key, so a
     rebuilt database with the same keys and numbers never gets an old definition.
     """
-    latest = session.execute(_NEWEST, {"tenant_id": tenant_id, "form_key": form_key}).first()
+    newest = session.info.setdefault(_NEWEST_SEEN, {})
+    latest = newest.get((tenant_id, form_key))
     if latest is None:
-        raise not_found(form_key)
+        latest = session.execute(_NEWEST, {"tenant_id": tenant_id, "form_key": form_key}).first()
+        if latest is None:
+            raise not_found(form_key)
+        newest[(tenant_id, form_key)] = latest
     key = (tenant_id, form_key, latest.version if version is None else version, latest.id, latest.published_at)
     bind = session.get_bind()
     try:
@@ -144,6 +158,7 @@ def insert_version(session: Session, tenant_id: int, form: FormDef, definition: 
                    changes: list[dict], published_by: int | None, targets: dict | None = None) -> None:
     """Record version ``form.version`` (with the referenced forms' definitions) and make it current."""
     now = datetime.now(timezone.utc)
+    session.info.pop(_NEWEST_SEEN, None)
     session.execute(insert(fv).values(
         tenant_id=tenant_id, form_key=form.key, version=form.version, definition=definition,
         table_name=spec.name, storage={"tables": spec.to_json(), "changes": changes}, targets=targets or None,

@@ -257,7 +257,10 @@ def _table(metadata: MetaData, spec: TableSpec, parent: Table | None, top: Table
         indexed = ["tenant_id", "record_id", "parent_id"]
     cols += [Column(naming.safe_sql_name(c.name), sa_type(c)) for c in spec.columns]
     indexed += [c.name for c in spec.columns if c.indexed]
-    table = Table(name, metadata, *cols, PrimaryKeyConstraint("id", name=naming.pk_name(name)))
+    # a record table never hands out a deleted record's id again (SQLite's AUTOINCREMENT; PostgreSQL
+    # sequences already behave so): audit chains are per record id
+    table = Table(name, metadata, *cols, PrimaryKeyConstraint("id", name=naming.pk_name(name)),
+                  sqlite_autoincrement=parent is None)
     for col in indexed:
         Index(naming.index_name(name, col), table.c[col])
     return table

@@ -9,11 +9,12 @@ turns them into JSON-ready data. Every statement is scoped by ``tenant_id`` and 
 from __future__ import annotations
 
 import weakref
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import Table, and_, delete, func, insert, select, update
+from sqlalchemy import Table, and_, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.definitions.model import FieldDef, FormDef
@@ -51,6 +52,27 @@ class Record:
                 "flow_state": self.flow_state, "created_by": self.created_by,
                 "created_at": self.created_at.isoformat(), "updated_by": self.updated_by,
                 "updated_at": self.updated_at.isoformat(), "data": self.data}
+
+
+_NEVER_REUSED: "weakref.WeakKeyDictionary[object, dict[str, bool]]" = weakref.WeakKeyDictionary()
+
+
+def ids_never_reused(session: Session, spec: TableSpec) -> bool:
+    """Whether the form's table never gives a deleted record's id to a new record.
+
+    True on PostgreSQL (sequences) and for SQLite tables created with AUTOINCREMENT (every record
+    table since it was introduced); an older SQLite table may reuse the newest id after a delete.
+    The answer is fixed when the table is created, so it is looked up once per database and table.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return True
+    known = _NEVER_REUSED.setdefault(bind.engine.pool, {})
+    if spec.name not in known:
+        sql = session.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :n"),
+                              {"n": spec.name}).scalar()
+        known[spec.name] = "AUTOINCREMENT" in (sql or "").upper()
+    return known[spec.name]
 
 
 # ---------------------------------------------------------------------------- field → column
@@ -119,13 +141,32 @@ def _kind(kinds, spec: TableSpec, path, key) -> StorageKind | None:
     return column.kind
 
 
+_COLUMN_PLANS: dict[tuple[int, int, tuple], tuple[weakref.ref, TableSpec, tuple]] = {}
+
+
+def _column_plan(form: FormDef, fields, spec: TableSpec, path) -> tuple[tuple[str, StorageKind | None], ...]:
+    """(field key, storage kind) of every stored field of one table level (cached per form and layout)."""
+    key = (id(form), id(spec), tuple(path))
+    hit = _COLUMN_PLANS.get(key)
+    if hit is not None and hit[0]() is form and hit[1] is spec:
+        return hit[2]
+    kinds = field_kinds(form)
+    plan = tuple((f.key, _kind(kinds, spec, path, f.key)) for f in fields
+                 if not field_type(f.type).is_subtable and spec.column(f.key) is not None)
+    if len(_COLUMN_PLANS) > 2048:
+        _COLUMN_PLANS.clear()
+    _COLUMN_PLANS[key] = (weakref.ref(form), spec, plan)
+    return plan
+
+
 def _row_values(form: FormDef, fields, spec: TableSpec, path, values: Mapping) -> dict:
-    kinds, out = field_kinds(form), {}
-    for f in fields:
-        if field_type(f.type).is_subtable or spec.column(f.key) is None:
-            continue
-        out[f.key] = to_db(_kind(kinds, spec, path, f.key), values.get(f.key))
-    return out
+    return {key: to_db(kind, values.get(key)) for key, kind in _column_plan(form, fields, spec, path)}
+
+
+@lru_cache(maxsize=1024)
+def _insert_returning(table: Table):
+    """INSERT … RETURNING every column (built once per table object: statements are immutable)."""
+    return insert(table).returning(*table.c)
 
 
 def _subtables(fields) -> list[FieldDef]:
@@ -149,7 +190,7 @@ def write_new_record(session: Session, form: FormDef, spec: TableSpec, tenant_id
     """
     top = sa_tables(spec)[()]
     row = _row_values(form, form.fields, spec, (), values) | dict(system) | {"tenant_id": tenant_id}
-    stored = session.execute(insert(top).returning(*top.c), row).mappings().one()
+    stored = session.execute(_insert_returning(top), row).mappings().one()
     children: dict = {}
     _write_children(session, form, spec, tenant_id, stored["id"], [(stored["id"], values, {})], (), form.fields,
                     children)
@@ -199,7 +240,7 @@ def _insert_rows(session, table: Table, rows: list[dict], slots: list[list], wri
     """
     if not rows:
         return
-    stored = session.execute(insert(table).returning(*table.c), rows).mappings().all()
+    stored = session.execute(_insert_returning(table), rows).mappings().all()
     by_key = {(r["parent_id"], r["row_order"]): r for r in stored}
     groups = written.setdefault(path, {}) if written is not None else {}
     for slot, cols in zip(slots, rows, strict=True):

@@ -2,12 +2,13 @@
 
 Run ``python tests/benchmarks/bench_api.py`` (``--quick`` for a smoke run, ``--db sqlite`` or
 ``--db postgres`` for one backend). For each backend it starts two real server processes with
-the same gunicorn command (``-w 4``, gthread workers so HTTP keep-alive works) one after the
-other: the baseline in ``baseline_app.py`` and the QMS app (``app:create_app()``). Clients send
-one record per request over a kept-alive connection (``http.client``), first one client
-sequentially, then 8 client threads at once. The QMS side posts
-``POST /api/v1/forms/<key>/records`` with a Bearer token, so it pays for auth, validation,
-formulas, serials and the audit log; the baseline only inserts the same rows.
+the same gunicorn command (``-w 4``, gthread workers so HTTP keep-alive works) side by side:
+the baseline in ``baseline_app.py`` and the QMS app (``app:create_app()``). Clients send one
+record per request over a kept-alive connection (``http.client``), one client sequentially,
+then 8 client threads at once; baseline and QMS take turns for several rounds and each figure
+is the median, so load from elsewhere on a shared machine skews neither side alone. The QMS
+side posts ``POST /api/v1/forms/<key>/records`` with a Bearer token, so it pays for auth,
+validation, formulas, serials and the audit log; the baseline only inserts the same rows.
 
 Workloads: (a) a 10-field inspection record — target ≥ 50 % of the baseline rate; (b) a
 30-field report with a 10-row sub-table, formulas and validations — target ≥ 25 %.
@@ -22,6 +23,7 @@ import json
 import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -219,41 +221,48 @@ def run_clients(server: Server, workload: str, make: Callable[[int], dict], clie
     return clients * per_client / elapsed
 
 
-def measure(server: Server, workload: str, make: Callable[[int], dict], sizes: dict, counter: Counter) -> dict:
-    run_clients(server, workload, make, CLIENTS, sizes["warmup"], counter)      # every worker warm
-    return {"sequential": run_clients(server, workload, make, 1, sizes["sequential"], counter),
-            "concurrent": run_clients(server, workload, make, CLIENTS, sizes["concurrent"], counter)}
+def measure(servers: dict[str, Server], workload: str, makers: dict[str, Callable[[int], dict]], sizes: dict,
+            rounds: int) -> dict:
+    """{mode: (baseline rate, qms rate, ratio)}: medians over ``rounds`` alternating rounds.
+
+    Both servers run side by side and take turns (baseline, qms, baseline, qms …), so a burst of
+    load from elsewhere on a shared machine hits both sides of a ratio instead of one.
+    """
+    counters = {name: Counter(0) for name in servers}
+    for name, server in servers.items():     # every worker warm
+        run_clients(server, workload, makers[name], CLIENTS, sizes["warmup"], counters[name])
+    out = {}
+    for mode, clients, per_client in (("sequential", 1, sizes["sequential"]), ("concurrent", CLIENTS, sizes["concurrent"])):
+        base, qms, ratios = [], [], []
+        for _ in range(rounds):
+            b = run_clients(servers["baseline"], workload, makers["baseline"], clients, per_client, counters["baseline"])
+            q = run_clients(servers["qms"], workload, makers["qms"], clients, per_client, counters["qms"])
+            base.append(b), qms.append(q), ratios.append(q / b)
+        out[mode] = (statistics.median(base), statistics.median(qms), statistics.median(ratios))
+    return out
 
 
 # ---------------------------------------------------------------------------- one backend
 
-def bench_backend(backend: str, workloads: list[str], sizes: dict, workers: int) -> dict:
-    """{workload: {mode: (baseline rate, qms rate)}} for one database backend."""
-    makers_qms = {"a": record_a, "b": record_b}
-    makers_base = {"a": record_a, "b": lambda n: record_b(n, with_formulas=True)}
-    results: dict = {w: {} for w in workloads}
+def bench_backend(backend: str, workloads: list[str], sizes: dict, workers: int, rounds: int) -> dict:
+    """{workload: {mode: (baseline rate, qms rate, ratio)}} for one database backend."""
+    makers = {"a": {"qms": record_a, "baseline": record_a},
+              "b": {"qms": record_b, "baseline": lambda n: record_b(n, with_formulas=True)}}
     with tempfile.TemporaryDirectory(prefix=f"qms-bench-{backend}-") as tmp, database(backend, Path(tmp)) as urls:
         workdir = Path(tmp)
         qms_url, base_url = urls
         token = prepare_qms(qms_url, workdir / "data")
         prepare_baseline(base_url)
-        rates: dict = {}
-        with serve("baseline", "tests.benchmarks.baseline_app:create_app()", {"BASELINE_DATABASE_URL": base_url},
-                   workdir, {"a": "/a", "b": "/b"}, {}, workers) as server:
-            for w in workloads:
-                rates[("baseline", w)] = measure(server, w, makers_base[w], sizes, Counter(0))
         env = {"DATABASE_URL": qms_url, "QMS_DATA_DIR": str(workdir / "data"), "SECRET_KEY": "bench",
                "QMS_DEMO": "0"}
         paths = {"a": f"/api/v1/forms/{INSPECTION_FORM['key']}/records",
                  "b": f"/api/v1/forms/{REPORT_FORM['key']}/records"}
-        with serve("qms", "app:create_app()", env, workdir, paths, {"Authorization": f"Bearer {token}"},
-                   workers) as server:
-            for w in workloads:
-                rates[("qms", w)] = measure(server, w, makers_qms[w], sizes, Counter(0))
-    for w in workloads:
-        for mode in ("sequential", "concurrent"):
-            results[w][mode] = (rates[("baseline", w)][mode], rates[("qms", w)][mode])
-    return results
+        with serve("baseline", "tests.benchmarks.baseline_app:create_app()", {"BASELINE_DATABASE_URL": base_url},
+                   workdir, {"a": "/a", "b": "/b"}, {}, workers) as baseline, \
+                serve("qms", "app:create_app()", env, workdir, paths, {"Authorization": f"Bearer {token}"},
+                      workers) as qms:
+            servers = {"baseline": baseline, "qms": qms}
+            return {w: measure(servers, w, makers[w], sizes, rounds) for w in workloads}
 
 
 def report(all_results: dict) -> bool:
@@ -262,8 +271,7 @@ def report(all_results: dict) -> bool:
     print(f"\n{'backend':<9} {'workload':<9} {'mode':<11} {'baseline/s':>11} {'qms/s':>9} {'ratio':>7}  target")
     for backend, results in all_results.items():
         for workload, modes in results.items():
-            for mode, (base, qms) in modes.items():
-                ratio = qms / base
+            for mode, (base, qms, ratio) in modes.items():
                 met = ratio >= TARGETS[workload]
                 ok &= met
                 print(f"{backend:<9} {workload:<9} {mode:<11} {base:>11.1f} {qms:>9.1f} {ratio:>6.0%}  "
@@ -277,21 +285,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--workload", choices=("a", "b", "both"), default="both")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per figure (median kept)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     sizes = ({"warmup": 2, "sequential": 10, "concurrent": 3} if args.quick
-             else {"warmup": 25, "sequential": 600, "concurrent": 150})
+             else {"warmup": 25, "sequential": 300, "concurrent": 60})
+    rounds = 1 if args.quick else args.rounds
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     workloads = ["a", "b"] if args.workload == "both" else [args.workload]
     print(f"gunicorn -w {args.workers} -k gthread, keep-alive; {CLIENTS} concurrent clients; "
-          f"{sizes['sequential']} sequential / {CLIENTS}x{sizes['concurrent']} concurrent records per measurement")
+          f"{sizes['sequential']} sequential / {CLIENTS}x{sizes['concurrent']} concurrent records per round, "
+          f"median of {rounds} alternating rounds")
     load_before = os.getloadavg()[0]
-    results = {backend: bench_backend(backend, workloads, sizes, args.workers) for backend in backends}
+    results = {backend: bench_backend(backend, workloads, sizes, args.workers, rounds) for backend in backends}
     met = report(results)
     # the clients share the machine with the servers; other load skews both sides of every ratio
     print(f"\nload average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; {os.cpu_count()} CPUs")
     if args.json:
-        args.json.write_text(json.dumps({b: {w: {m: {"baseline": r[0], "qms": r[1], "ratio": r[1] / r[0]}
+        args.json.write_text(json.dumps({b: {w: {m: {"baseline": r[0], "qms": r[1], "ratio": r[2]}
                                                  for m, r in modes.items()} for w, modes in res.items()}
                                          for b, res in results.items()}, indent=2))
     if args.quick:
