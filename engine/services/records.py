@@ -55,9 +55,15 @@ class Page:
     """One page of a query: the records and the total number of matches."""
 
     items: list[Record]
-    total: int
+    total: int | None           # None: more than could be counted within the query's count budget
     page: int
     per_page: int
+
+    @property
+    def has_next(self) -> bool:
+        if self.total is None:
+            return len(self.items) == self.per_page
+        return self.page * self.per_page < self.total
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -290,8 +296,12 @@ def delete_record(session: Session, actor: Actor, form_key: str, record_id: int,
 
 def query_records(session: Session, actor: Actor, form_key: str, filter: str | None = None,
                   sort: str | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE,
-                  *, now: datetime | None = None, tz: tzinfo | None = None) -> Page:
+                  *, now: datetime | None = None, tz: tzinfo | None = None,
+                  count_budget_ms: int | None = None) -> Page:
     """Records matching ``filter`` (an expression), sorted by ``field``/``-field``, one page, with the total.
+
+    ``count_budget_ms``: count the matches only this long (the total is None when that is not
+    enough), so a list page stays fast at any size; without it the total is always exact.
 
     ExpressionError (with position) for a filter that does not check or cannot run in SQL;
     QueryError for an unknown sort key. ``per_page`` is bounded to 1..500.
@@ -308,7 +318,7 @@ def query_records(session: Session, actor: Actor, form_key: str, filter: str | N
                                            _now(now), tz, _choice_codes(visible))
         where = condition if where is None else and_(where, condition)
     try:
-        order = filters.order_clause(table, sort, {f.key for f in visible.fields})
+        order = filters.order_clause(table, sort, {f.key for f in visible.fields}, session.get_bind().dialect.name)
     except ValueError:
         raise QueryError(msg("不能按“{k}”排序", "Cannot sort by '{k}'", k=str(sort)[:60])) from None
     page, per_page = max(1, int(page or 1)), min(max(1, int(per_page or DEFAULT_PER_PAGE)), MAX_PER_PAGE)
@@ -318,7 +328,11 @@ def query_records(session: Session, actor: Actor, form_key: str, filter: str | N
     children = records.child_rows(session, pub.spec, tenant_id, [r["id"] for r in rows])
     form_for = _versions(session, tenant_id, pub)
     items = [_shown(records.build_record(form_for, pub.spec, r, children), allowed) for r in rows]
-    return Page(items, records.count_rows(session, pub.spec, tenant_id, where), page, per_page)
+    if len(items) < per_page and (page == 1 or items):     # the last page: the total is known
+        total = (page - 1) * per_page + len(items)
+    else:
+        total = records.count_rows(session, pub.spec, tenant_id, where, count_budget_ms)
+    return Page(items, total, page, per_page)
 
 
 def record_history(session: Session, actor: Actor, form_key: str, record_id: int) -> list[dict]:

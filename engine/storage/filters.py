@@ -20,9 +20,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone, tzinfo
 from typing import Any, Mapping
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String, Table, and_, cast, false,
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, Integer, Numeric, String, Table, and_, cast, false,
                         func, literal, not_, or_, true)
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement, False_, True_
 
 from engine.errors import ExpressionError
 from engine.expressions import ast, check, parse
@@ -59,6 +59,17 @@ class FilterCompiler:
         self.dialect = dialect
         self.now = now.astimezone(timezone.utc)
         self.today = now.astimezone(tz).date() if tz else now.date()
+        self.non_blank: set[str] = set()     # columns an enclosing AND already requires to be non-blank
+
+    def conjunction(self, parts) -> ColumnElement:
+        """``AND`` of ``parts``; a ``NOT ISBLANK(field)`` among them lets the date comparisons
+        beside it drop their blank cases, so ``x >= a AND x <= b`` is a plain index range."""
+        known = {k for p in parts if (k := _required_key(p)) is not None} - self.non_blank
+        self.non_blank |= known
+        try:
+            return and_(*[self.condition(p) for p in parts])
+        finally:
+            self.non_blank -= known
 
     def condition(self, node: ast.Node) -> ColumnElement:
         value, kind = self.expr(node)
@@ -120,9 +131,10 @@ class FilterCompiler:
 
     def binary(self, node: ast.Binary) -> tuple[Any, str]:
         op = node.op
-        if op in ("AND", "OR"):
-            combine = and_ if op == "AND" else or_
-            return combine(self.condition(node.left), self.condition(node.right)), "bool"
+        if op == "AND":
+            return self.conjunction(_conjuncts(node)), "bool"
+        if op == "OR":
+            return or_(self.condition(node.left), self.condition(node.right)), "bool"
         if op in _COMPARE:
             return self.compare(node), "bool"
         if op == "&":
@@ -161,7 +173,7 @@ class FilterCompiler:
                 left, right = func.lower(left), func.lower(right)
             return getattr(left, op)(right)
         left, right = _align(left, lk, right, rk)
-        return self.dates_compare(node.op, left, right)
+        return self.dates_compare(node.op, left, right, self.non_blank)
 
     def choice_compare(self, node: ast.Binary) -> ColumnElement | None:
         """``choice = "text"`` as ``col IN (matching codes)``: the same case-insensitive answer
@@ -178,21 +190,31 @@ class FilterCompiler:
         return None
 
     @staticmethod
-    def dates_compare(op: str, left: Any, right: Any) -> ColumnElement:
-        """``left op right`` where a blank (NULL) date counts as earlier than any date."""
+    def dates_compare(op: str, left: Any, right: Any, non_blank: set[str] = frozenset()) -> ColumnElement:
+        """``left op right`` where a blank (NULL) date counts as earlier than any date.
+
+        Sides known not to be blank (literals, columns in ``non_blank``) add no blank cases.
+        """
         holds = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
                  "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}[op]
         if left is None and right is None:
             return true() if holds(0, 0) else false()
-        null_l = left.is_(None) if left is not None else true()
-        null_r = right.is_(None) if right is not None else true()
+        null_l, null_r = _nullness(left, non_blank), _nullness(right, non_blank)
         terms = []
         if left is not None and right is not None:
             terms.append(getattr(left, _COMPARE[op])(right))
-        for cond, (a, b) in (((and_(null_l, null_r)), (0, 0)), (and_(null_l, not_(null_r)), (0, 1)),
-                             (and_(not_(null_l), null_r), (1, 0))):
-            if holds(a, b):
-                terms.append(cond)
+        # the blank cases: (left blank?, right blank?) with the values a blank date compares as
+        for blanks, (a, b) in (((True, True), (0, 0)), ((True, False), (0, 1)), ((False, True), (1, 0))):
+            if not holds(a, b):
+                continue
+            parts, possible = [], True
+            for blank, nullness in zip(blanks, (null_l, null_r)):
+                if isinstance(nullness, (True_, False_)):     # known: no SQL needed, maybe impossible
+                    possible = possible and (blank == isinstance(nullness, True_))
+                else:
+                    parts.append(nullness if blank else not_(nullness))
+            if possible:
+                terms.append(and_(*parts) if parts else true())
         return or_(*terms) if terms else false()
 
     def is_blank(self, value: Any, kind: str) -> ColumnElement:
@@ -202,9 +224,10 @@ class FilterCompiler:
 
     def call(self, node: ast.Call) -> tuple[Any, str]:
         name, args = node.name, node.args
-        if name in ("AND", "OR") and args:
-            combine = and_ if name == "AND" else or_
-            return combine(*[self.condition(a) for a in args]), "bool"
+        if name == "AND" and args:
+            return self.conjunction([c for a in args for c in _conjuncts(a)]), "bool"
+        if name == "OR" and args:
+            return or_(*[self.condition(a) for a in args]), "bool"
         if name == "NOT" and len(args) == 1:
             return not_(self.condition(args[0])), "bool"
         if name == "ISBLANK" and len(args) == 1:
@@ -290,11 +313,46 @@ def compile_filter(source: str, table: Table, scope: Scope, dialect: str, now: d
     return FilterCompiler(table, dialect, now, tz, choices).condition(tree)
 
 
+
+def _nullness(side: Any, non_blank: set[str]) -> ColumnElement:
+    """``side IS NULL`` — known false for a literal and for a column required non-blank, so
+    ``date >= DATE(…)`` stays a plain, index-friendly range instead of carrying ``OR … IS NULL``."""
+    if side is None:
+        return true()
+    if isinstance(side, BindParameter) and side.value is not None and side.callable is None:
+        return false()
+    if isinstance(side, Column) and side.key in non_blank:
+        return false()
+    return side.is_(None)
+
+
+def _conjuncts(node: ast.Node) -> list[ast.Node]:
+    """The operands of a chain of ``&&``/``AND`` operators (flattened)."""
+    if isinstance(node, ast.Binary) and node.op == "AND":
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+def _required_key(node: ast.Node) -> str | None:
+    """``field`` when ``node`` is ``NOT ISBLANK(field)`` (function or operator form)."""
+    inner = node.args[0] if isinstance(node, ast.Call) and node.name == "NOT" and len(node.args) == 1 else \
+        node.operand if isinstance(node, ast.Unary) and node.op == "NOT" else None
+    if isinstance(inner, ast.Call) and inner.name == "ISBLANK" and len(inner.args) == 1 \
+            and isinstance(inner.args[0], ast.Name):
+        return inner.args[0].key
+    return None
+
+
 SORTABLE_SYSTEM = ("id", "serial_no", "title", "status", "created_at", "updated_at", "version")
 
 
-def order_clause(table: Table, sort: str | None, field_keys) -> list:
-    """ORDER BY for ``"field"`` / ``"-field"`` (a scalar field or a system column); ValueError otherwise."""
+def order_clause(table: Table, sort: str | None, field_keys, dialect: str = "") -> list:
+    """ORDER BY for ``"field"`` / ``"-field"`` (a scalar field or a system column); ValueError otherwise.
+
+    Blanks come last on every database. ``NULLS LAST`` is written only where it is not already
+    the database's order (SQLite: ascending; PostgreSQL: descending): an explicit one that
+    changes nothing still keeps SQLite from reading the rows in index order.
+    """
     if not sort:
         return [table.c.id.desc()]
     key = sort[1:] if sort.startswith(("-", "+")) else sort
@@ -302,5 +360,7 @@ def order_clause(table: Table, sort: str | None, field_keys) -> list:
             or _kind_of(table.c[key]) == "json":
         raise ValueError(key)
     col = table.c[key]
-    # blanks last on both databases (PostgreSQL and SQLite disagree by default)
-    return [(col.desc() if sort.startswith("-") else col.asc()).nulls_last()]
+    descending = sort.startswith("-")
+    order = col.desc() if descending else col.asc()
+    nulls_already_last = (dialect == "sqlite" and descending) or (dialect == "postgresql" and not descending)
+    return [order if nulls_already_last else order.nulls_last()]

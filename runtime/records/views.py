@@ -62,6 +62,11 @@ def _columns(form, hidden) -> list[dict]:
             for k, text in system[1:]]
 
 
+# How long a list page may spend counting matches before it says "more than N" (the page itself
+# needs only its rows; an exact count is one click away)
+LIST_COUNT_BUDGET_MS = 60
+
+
 @bp.get("/f/<form_key>")
 @login_required
 def list_records(form_key: str):
@@ -74,14 +79,17 @@ def list_records(form_key: str):
     expression = listing.build_filter(query, form, access.hidden_fields)
     error = None
     try:
+        exact = request.args.get("count") == "exact"
         page = record_service.query_records(db(), actor, form_key, filter=expression, sort=query.sort,
-                                            page=query.page, per_page=query.per_page)
+                                            page=query.page, per_page=query.per_page,
+                                            count_budget_ms=None if exact else LIST_COUNT_BUDGET_MS)
     except (ExpressionError, record_service.QueryError) as exc:     # not expected: filters are built safely
         error = exc.message.get(current_lang())
         page = record_service.Page([], 0, 1, query.per_page)
-    pages = max(1, -(-page.total // page.per_page))
+    pages = None if page.total is None else max(1, -(-page.total // page.per_page))
     return render_template(
         "records/list.html", form=form, access=access, query=query, page=page, pages=pages, error=error,
+        at_least=(page.page - 1) * page.per_page + len(page.items),
         columns=_columns(form, access.hidden_fields), filters=listing.filterable(form, access.hidden_fields),
         per_page_choices=listing.PER_PAGE_CHOICES, filtered=bool(expression),
         storage_key=f"qms.columns.{actor.tenant_id}.{actor.user_id}.{form_key}")

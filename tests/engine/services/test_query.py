@@ -1,4 +1,6 @@
 """Querying records: expression filters translated to SQL, sorting, paging, totals."""
+import time
+
 import pytest
 from sqlalchemy import inspect
 
@@ -126,3 +128,53 @@ def test_choice_equality_matches_like_the_general_rule_and_uses_the_bare_column(
                                     datetime.now(timezone.utc), choices={"inspection_level": ("I", "II", "III")})
     sql = str(clause.compile(dialect=db_engine.dialect))
     assert "lower" not in sql and "coalesce" not in sql and " IN " in sql
+
+
+SLOW = ("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 50000000) "
+        "SELECT count(*) FROM n")
+
+
+def test_a_count_over_its_budget_is_stopped_and_the_session_stays_usable(db_engine):
+    from sqlalchemy import text
+    from engine.storage.db import session_scope
+    from engine.storage.records import _within
+    with session_scope(db_engine) as s:
+        started = time.perf_counter()
+        assert _within(s, text(SLOW), 20) is None
+        assert time.perf_counter() - started < 2                      # stopped, not run to the end
+        assert _within(s, text("SELECT 41 + 1"), 1000) == 42           # the same transaction goes on
+        assert s.execute(text("SELECT 7")).scalar() == 7
+
+
+def test_a_page_with_a_count_budget_knows_its_total_when_it_is_cheap(lots):
+    page = lots(per_page=2, count_budget_ms=500)
+    assert page.total == 5 and page.has_next
+    last = lots(per_page=2, page=3, count_budget_ms=500)           # a short last page: no count needed
+    assert (last.total, last.has_next) == (5, False)
+
+
+def test_a_page_whose_count_ran_out_of_budget_still_pages_forward(lots, monkeypatch):
+    from engine.storage import records
+    monkeypatch.setattr(records, "_within", lambda *_a: None)
+    page = lots(per_page=2, count_budget_ms=1)
+    assert page.total is None and page.has_next and len(page.items) == 2
+    assert lots(per_page=2, count_budget_ms=None).total == 5       # no budget: always exact
+
+
+def test_a_date_range_on_a_field_required_non_blank_is_a_plain_index_range(lots):
+    from datetime import datetime, timezone
+    from sqlalchemy import Column, Date, MetaData, Table
+    from engine.expressions.types import DATE, Scope
+    from engine.storage.filters import compile_filter
+    table = Table("t", MetaData(), Column("tenant_id"), Column("d", Date))
+    where = compile_filter("NOT(ISBLANK(d)) AND d >= DATE(2021, 1, 1) AND d <= DATE(2021, 12, 31)", table,
+                           Scope.of({"d": DATE}), "sqlite", datetime.now(timezone.utc))
+    sql = str(where.compile(compile_kwargs={"literal_binds": True}))
+    assert sql == "t.d IS NOT NULL AND t.d >= '2021-01-01' AND t.d <= '2021-12-31'"
+    # without the non-blank condition a blank date still counts as earlier than any date
+    alone = compile_filter("d <= DATE(2021, 12, 31)", table, Scope.of({"d": DATE}), "sqlite", datetime.now(timezone.utc))
+    assert "IS NULL" in str(alone.compile(compile_kwargs={"literal_binds": True}))
+    # and the same range through the service returns the same rows as before
+    page = lots(filter="NOT(ISBLANK(inspection_date)) AND inspection_date >= DATE(2026, 4, 10) "
+                       "AND inspection_date <= DATE(2026, 4, 18)")
+    assert lot_nos(page) == ["ABC-005", "LOT-002", "LOT-003"]

@@ -59,8 +59,10 @@ def test_publish_creates_typed_tables_with_system_columns_and_indexes(db_engine,
     usl = kinds(db_engine, chars)["usl"]
     assert (usl.kind, usl.precision, usl.scale) == (StorageKind.DECIMAL, 20, 2)
     assert {"record_id", "parent_id", "row_order", "value"} <= set(kinds(db_engine, readings))
-    indexed = {i["column_names"][0] for i in inspect(db_engine).get_indexes(top)}
-    assert {"tenant_id", "created_at", "updated_at", "status", "serial_no", "lot_no"} <= indexed
+    indexes = {tuple(i["column_names"]) for i in inspect(db_engine).get_indexes(top)}
+    assert ("tenant_id",) in indexes          # and every other index leads with tenant_id
+    assert {("tenant_id", c) for c in ("created_at", "created_by", "updated_at", "status", "serial_no",
+                                       "lot_no")} <= indexes
     fks = inspect(db_engine).get_foreign_keys(readings)
     assert {(fk["referred_table"], fk["constrained_columns"][0]) for fk in fks} == {(chars, "parent_id"), (top, "record_id")}
     assert all(fk["options"].get("ondelete", "").upper() == "CASCADE" for fk in fks)
@@ -142,8 +144,10 @@ def test_marking_a_field_indexed_adds_its_index(db_engine, make_tenant):
     tenant = make_tenant()
     first = publish(db_engine, lot_form(), tenant)
     plan = publish(db_engine, lot_form(lot_size=field("lot_size", "number", indexed=True)), tenant, first.spec)
-    indexed = {i["column_names"][0] for i in inspect(db_engine).get_indexes(plan.spec.name)}
-    assert "lot_size" in indexed
+    indexes = {tuple(i["column_names"]) for i in inspect(db_engine).get_indexes(plan.spec.name)}
+    assert ("tenant_id", "lot_size") in indexes
+    again = publish(db_engine, lot_form(lot_size=field("lot_size", "number", indexed=True)), tenant, plan.spec)
+    assert again.add_indexes == []            # the composite index is recognised when reflected
 
 
 def test_long_names_are_truncated_with_hash_and_work(db_engine, make_tenant):

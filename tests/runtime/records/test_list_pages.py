@@ -139,3 +139,16 @@ def test_tenant_isolation(world, admin_client):
         assert admin_client.get(f"/f/lot/{rid_b}").status_code == 404
     assert "A-1" not in client_b.get("/f/lot").get_data(as_text=True)
     assert "A-1" not in client_b.get("/f/lot/export.csv").get_data(as_text=True)
+
+
+def test_a_list_whose_count_runs_out_of_budget_says_more_than_and_offers_an_exact_count(world, admin_client,
+                                                                                        monkeypatch):
+    from engine.storage import records
+    for i in range(25):
+        world.create(world.admin, lot_no=f"M-{i:03d}")
+    monkeypatch.setattr(records, "_within", lambda *_a: None)       # as if counting took too long
+    html = admin_client.get("/f/lot?per_page=20").get_data(as_text=True)
+    assert len(lots(html)) == 20 and "<strong>20</strong>" in html and "count=exact" in html
+    assert "page=2" in html                                             # Next is there without a total
+    html = admin_client.get("/f/lot?per_page=20&count=exact").get_data(as_text=True)
+    assert "<strong>25</strong>" in html and "1 / 2" in html

@@ -1,9 +1,11 @@
-"""List-page timing at 1,000,000 records on SQLite (not collected by pytest; run by hand).
+"""List-page timing at 1,000,000 records on SQLite: admin vs a user who may read only their own.
 
-``python -m tests.runtime.records.bench_list [rows]`` publishes a 10-field inspection form, bulk
-inserts rows straight into its table (SQLAlchemy Core executemany), then times page 1 of
-``query_records`` with a filter and sort for an admin and for an "own"-scoped user, and the
-COUNT(*) alone.
+``python -m tests.benchmarks.bench_list [rows]`` publishes a 10-field inspection form, bulk
+inserts rows straight into its table (SQLAlchemy Core executemany; every 10th row belongs to
+the restricted user), then times page 1 exactly as the list page asks for it
+(``query_records`` with the page's filter, sort and count budget) for an admin and for an
+"own"-scoped user, best of 5. Targets: page 1 under 200 ms; restricted ≤ 1.2 × admin (the
+ratio is printed per case; below a few milliseconds it is mostly timer noise).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from engine.services import accounts, forms as form_service, records as record_s
 from engine.storage import form_store, records
 from engine.storage.db import make_engine, session_scope, upgrade_database
 from runtime.records.listing import ListQuery, build_filter
+from runtime.records.views import LIST_COUNT_BUDGET_MS
 
 FORM = {"format": 1, "key": "insp", "label": {"zh-CN": "检验", "en": "Inspection"}, "fields": [
     {"key": "lot_no", "type": "text", "label": {"zh-CN": "批号", "en": "Lot"}, "indexed": True},
@@ -81,31 +84,21 @@ def main(n: int) -> None:
         "date range 2021, sort -inspected_at": (build_filter(ListQuery(filters={"f_inspected_at_from": "2021-01-01", "f_inspected_at_to": "2021-12-31"}), _form(engine, tenant), frozenset()), "-inspected_at"),
         "search 'Supplier 42', sort -id": (build_filter(ListQuery(search="Supplier 42"), _form(engine, tenant), frozenset()), "-id"),
     }
+    print(f"{'case':40s} {'admin ms':>9s} {'own ms':>9s} {'own/admin':>9s}  totals (None = over the count budget)")
+    worst = 0.0
     for name, (expr, sort) in cases.items():
+        ms, totals = {}, {}
         for who, actor in (("admin", admin), ("own", user)):
             with session_scope(engine) as s:
-                ms = timed(lambda: record_service.query_records(s, actor, "insp", filter=expr, sort=sort, per_page=50))
-                page = record_service.query_records(s, actor, "insp", filter=expr, sort=sort, per_page=50)
-            print(f"{name:40s} {who:5s} page 1: {ms:8.1f} ms  total={page.total}  (of which COUNT {_count_ms(engine, actor, expr):.1f} ms)")
+                ask = lambda: record_service.query_records(s, actor, "insp", filter=expr, sort=sort,  # noqa: E731
+                                                           per_page=50, count_budget_ms=LIST_COUNT_BUDGET_MS)
+                ms[who], totals[who] = timed(ask), ask().total
+        worst = max(worst, ms["admin"], ms["own"])
+        print(f"{name:40s} {ms['admin']:9.1f} {ms['own']:9.1f} {ms['own'] / ms['admin']:9.2f}  "
+              f"{totals['admin']} / {totals['own']}")
     with session_scope(engine) as s:
-        print(f"{'COUNT(*) all rows':40s}       {timed(lambda: s.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant)).scalar()):8.1f} ms")
-
-
-def _count_ms(engine, actor, expr) -> float:
-    """The COUNT(*) of the same filter and read scope on its own (how much of page 1 it costs)."""
-    from engine.access import form_access
-    from engine.definitions import form_scope
-    from engine.storage import filters
-    from sqlalchemy import and_
-    with session_scope(engine) as s:
-        pub = form_store.load_published(s, actor.tenant_id, "insp")
-        table = records.top_table(pub.spec)
-        read = form_access(s, actor, "insp").read
-        where = None if read.is_all else read.clause(table)
-        if expr:
-            cond = filters.compile_filter(expr, table, form_scope(pub.form), "sqlite", datetime.now(timezone.utc))
-            where = cond if where is None else and_(where, cond)
-        return timed(lambda: records.count_rows(s, pub.spec, actor.tenant_id, where))
+        print(f"{'COUNT(*) all rows':40s} {timed(lambda: s.execute(select(func.count()).select_from(table).where(table.c.tenant_id == tenant)).scalar()):9.1f}")
+    print(f"slowest page 1: {worst:.1f} ms (target < 200 ms)")
 
 
 def _form(engine, tenant):
