@@ -12,9 +12,10 @@ from typing import Any, Mapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import access as access_control
 from engine.definitions import load_form
 from engine.definitions.model import FormDef
-from engine.errors import Conflict
+from engine.errors import Conflict, PermissionDenied
 from engine.i18n import msg
 from engine.storage import form_store
 from engine.storage.record_tables import publish_tables
@@ -40,6 +41,7 @@ def publish_form(session: Session, actor: Actor, definition: Mapping[str, Any], 
     known.update(known_forms or {})
     form = load_form(dict(definition), known_forms=known)
     tenant_id = actor.tenant_id
+    require_design(session, actor, form.key)
     try:
         if form_store.definition_row(session, tenant_id, form.key, lock=True) is None:
             form_store.save_draft(session, tenant_id, form.key, None, app_key)
@@ -54,6 +56,16 @@ def publish_form(session: Session, actor: Actor, definition: Mapping[str, Any], 
     form_store.insert_version(session, tenant_id, form, form.to_dict() or dict(definition), plan.spec,
                               plan.changes(conn.dialect.name), actor.user_id, _referenced(form, known))
     return form
+
+
+def require_design(session: Session, actor: Actor, form_key: str) -> None:
+    """Changing a definition needs the ``design`` permission on that form (or its app); a form
+    that does not exist yet can be created by administrators (PermissionDenied otherwise)."""
+    if actor.unrestricted:
+        return
+    if form_store.definition_row(session, actor.tenant_id, form_key) is None:
+        raise PermissionDenied(msg("只有管理员可以新建表单", "Only an administrator can create a new form"))
+    access_control.require(access_control.form_access(session, actor, form_key), "design")
 
 
 def _referenced(form: FormDef, known: Mapping[str, FormDef]) -> dict[str, dict]:
@@ -71,6 +83,7 @@ def _referenced(form: FormDef, known: Mapping[str, FormDef]) -> dict[str, dict]:
 def save_draft(session: Session, actor: Actor, form_key: str, draft: Mapping[str, Any] | None,
                app_key: str | None = None) -> None:
     """Keep an unpublished draft of a form (not validated: the designer saves work in progress)."""
+    require_design(session, actor, form_key)
     form_store.save_draft(session, actor.tenant_id, form_key, dict(draft) if draft is not None else None, app_key)
 
 

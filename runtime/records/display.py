@@ -8,6 +8,7 @@ from flask import url_for
 from werkzeug.routing import BuildError
 
 from engine.definitions.model import FieldDef
+from engine.services.names import Names
 from runtime.i18n import label, t
 
 FILE_TYPES = frozenset({"attachment", "image", "signature"})
@@ -28,10 +29,16 @@ def choice_label(f: FieldDef, code: Any) -> str:
     return str(code)
 
 
-def shown(f: FieldDef, value: Any) -> str:
-    """A value as text for a cell (sub-tables and files are shown by the templates)."""
+def shown(f: FieldDef, value: Any, names: Names | None = None) -> str:
+    """A value as text for a cell (sub-tables and files are shown by the templates).
+
+    ``names`` (from :func:`engine.services.names.names_for`) turns user, department and
+    reference ids into names and titles; an id without a name is shown as ``#id``.
+    """
     if value is None or value == "" or value == []:
         return ""
+    if f.type in ("user", "department", "reference"):
+        return ", ".join(named(f, v, names) for v in (value if isinstance(value, list) else [value]))
     if f.type in ("select", "radio"):
         return choice_label(f, value)
     if f.type == "multiselect" and isinstance(value, list):
@@ -49,6 +56,18 @@ def shown(f: FieldDef, value: Any) -> str:
     if isinstance(value, (list, dict)):
         return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     return str(value)
+
+
+def named(f: FieldDef, value: Any, names: Names | None) -> str:
+    """The name of one user/department id or the title of one referenced record."""
+    names = names or Names()
+    if f.type == "user":
+        found = names.users.get(value)
+    elif f.type == "department":
+        found = label(names.departments.get(value)) if value in names.departments else None
+    else:
+        found = names.titles.get((f.option("form"), value))
+    return found or f"#{value}"
 
 
 def when(value: Any) -> str:

@@ -16,6 +16,7 @@ from engine.i18n import msg
 from engine.services import exports
 from engine.services import forms as form_service
 from engine.services import records as record_service
+from engine.services.names import names_for
 from runtime.auth import current_actor, login_required
 from runtime.db import commit, db
 from runtime.i18n import current_lang, label, t
@@ -87,9 +88,10 @@ def list_records(form_key: str):
         error = exc.message.get(current_lang())
         page = record_service.Page([], 0, 1, query.per_page)
     pages = None if page.total is None else max(1, -(-page.total // page.per_page))
+    names = names_for(db(), actor, form.fields, [r.data for r in page.items])
     return render_template(
         "records/list.html", form=form, access=access, query=query, page=page, pages=pages, error=error,
-        at_least=(page.page - 1) * page.per_page + len(page.items),
+        at_least=(page.page - 1) * page.per_page + len(page.items), names=names,
         columns=_columns(form, access.hidden_fields), filters=listing.filterable(form, access.hidden_fields),
         per_page_choices=listing.PER_PAGE_CHOICES, filtered=bool(expression),
         storage_key=f"qms.columns.{actor.tenant_id}.{actor.user_id}.{form_key}")
@@ -110,7 +112,7 @@ def detail(form_key: str, record_id: int):
     fields = [f for f in shown_form.fields if f.key not in access.hidden_fields]
     labels = {f.key: label(f.label) for f in shown_form.fields}
     return render_template("records/detail.html", form=form, record=record, fields=fields, history=history,
-                           labels=labels, access=access)
+                           labels=labels, access=access, names=names_for(db(), actor, fields, [record.data]))
 
 
 @bp.post("/f/<form_key>/<int:record_id>/delete")

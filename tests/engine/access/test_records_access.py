@@ -187,3 +187,27 @@ def test_the_system_actor_and_admins_pass_every_check(db_engine, actor, ncr):
     with session_scope(db_engine) as s:
         allowed = access.form_access(s, system, NCR)
     assert allowed.unrestricted and allowed.read.is_all and allowed.can_design
+
+
+def test_changing_a_definition_needs_the_design_permission(db_engine, actor, ncr):
+    from engine.services import forms as form_service
+    from tests.engine.access.support import ncr_definition
+    role(db_engine, ncr, "clerk", form__ncr={"create": True, "read": "all"})
+    role(db_engine, ncr, "designer", app__qa={"read": "all", "design": True})
+    clerk, designer = user(db_engine, ncr, "clerk"), user(db_engine, ncr, "designer")
+    changed = ncr_definition()
+    changed["label"]["en"] = "NCR v2"
+    with pytest.raises(PermissionDenied) as err, session_scope(db_engine) as s:
+        form_service.publish_form(s, clerk, changed)
+    assert "设计" in err.value.message.zh
+    with pytest.raises(PermissionDenied), session_scope(db_engine) as s:
+        form_service.save_draft(s, clerk, NCR, changed)
+    with session_scope(db_engine) as s:                                  # design on the app covers its forms
+        assert form_service.publish_form(s, designer, changed).version == 2
+        form_service.save_draft(s, designer, NCR, changed)
+    brand_new = dict(ncr_definition(), key="ncr_copy")
+    with pytest.raises(PermissionDenied) as err, session_scope(db_engine) as s:
+        form_service.publish_form(s, designer, brand_new)
+    assert "administrator" in err.value.message.en
+    with session_scope(db_engine) as s:
+        assert form_service.publish_form(s, actor, brand_new).version == 1     # admins may
