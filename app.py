@@ -94,6 +94,8 @@ def main() -> None:
     settings: Settings = app.config["QMS_SETTINGS"]
     result = prepare_first_start(app.extensions["qms_db"], settings)
     _print_welcome(settings, result)
+    from runtime.jobs import start_timer_loop
+    start_timer_loop(app.extensions["qms_db"])       # approval deadlines; with gunicorn: `qms run-timers --every 60`
     # Under the `qms` CLI, Flask marks the environment and app.run() would return at once
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)

@@ -181,8 +181,25 @@ def export_app_command(app_key: str, tenant_key: str, output: Path | None) -> No
     click.echo(f"Exported {app_key} ({len(package.get('forms') or [])} forms) to {output} / 已导出", err=True)
 
 
+@click.command("run-timers")
+@click.option("--every", type=click.IntRange(min=0), default=0,
+              help="Repeat every N seconds until stopped (0: run once). / 每 N 秒重复（0：只运行一次）")
+@with_appcontext
+def run_timers_command(every: int) -> None:
+    """Send due reminders and act on overdue approval tasks (cron, or --every for a long-running process)."""
+    import time
+    from engine.services import flow_timers
+    engine = current_app.extensions["qms_db"]
+    while True:
+        acted = flow_timers.run_due(engine)
+        click.echo(f"timers / 定时任务: {acted} task(s) acted on / 已处理")
+        if not every:
+            return
+        time.sleep(every)
+
+
 COMMANDS = (create_tenant_command, create_user_command, reset_password_command, create_token_command,
-            import_app_command, export_app_command)
+            import_app_command, export_app_command, run_timers_command)
 
 
 def register_commands(group: click.Group) -> None:

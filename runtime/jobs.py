@@ -79,3 +79,21 @@ def live_progress(job_id: int) -> tuple[int, int] | None:
 
 def forget_live(job_id: int) -> None:
     _live.pop(job_id, None)
+
+
+def start_timer_loop(engine: Engine, every: float = 60.0) -> threading.Thread:
+    """Flow deadlines in the single-machine setup: a daemon thread that runs the timer job every
+    ``every`` seconds (reminders, escalations). Safe next to other processes doing the same: each
+    task is handled under its instance's lock and only while still due."""
+    from engine.services import flow_timers
+
+    def loop() -> None:
+        while True:
+            try:
+                flow_timers.run_due(engine)
+            except Exception:  # noqa: BLE001 - logged; the next round tries again
+                log.exception("flow timers failed")
+            threading.Event().wait(every)
+    thread = threading.Thread(target=loop, name="qms-timers", daemon=True)
+    thread.start()
+    return thread

@@ -6,8 +6,8 @@ require(access, "create")                              # PermissionDenied unless
 stmt.where(access.read.clause(table))                  # the read scope, in SQL
 ```
 """
-from engine.access.policy import ACTIONS, BoundScope, FormAccess, forget, form_access, require
+from engine.access.policy import ACTIONS, BoundScope, FormAccess, forget, form_access, require, step_access
 from engine.access.rules import Rules, Scope, check_rules, check_target, parse_rules
 
 __all__ = ["ACTIONS", "BoundScope", "FormAccess", "Rules", "Scope", "check_rules", "check_target", "forget",
-           "form_access", "parse_rules", "require"]
+           "form_access", "parse_rules", "require", "step_access"]

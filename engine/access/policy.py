@@ -91,6 +91,16 @@ def form_access(session: Session, actor: Actor, form_key: str) -> FormAccess:
         return access
 
 
+def step_access(actor: Actor, form_key: str, readonly: Iterable[str], hidden: Iterable[str]) -> FormAccess:
+    """What a flow step grants its assignee on the step's record: read and change it, except the
+    fields the step keeps read-only or hidden (the flow engine decides who holds the step)."""
+    full = BoundScope(ALL, Subject(actor.tenant_id, actor.user_id))
+    none = BoundScope(NONE, Subject(actor.tenant_id, actor.user_id))
+    hidden = frozenset(hidden)
+    return FormAccess(form_key, False, False, False, full, full, none, hidden_fields=hidden,
+                      readonly_fields=frozenset(readonly) | hidden)
+
+
 def forget(session: Session) -> None:
     """Drop cached access decisions (after roles or permissions change in this session)."""
     session.info.pop(_CACHE, None)

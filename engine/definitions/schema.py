@@ -19,8 +19,8 @@ from engine.errors import Problem
 from engine.fields.base import shown
 from engine.i18n import Msg, msg
 
-SCHEMA_FILES = ("common.schema.json", "field.schema.json", "form.schema.json", "app_package.schema.json")
-_ROOTS = {"form": "form.schema.json", "app": "app_package.schema.json", "field": "field.schema.json"}
+SCHEMA_FILES = ("common.schema.json", "field.schema.json", "form.schema.json", "app_package.schema.json", "flow.schema.json")
+_ROOTS = {"form": "form.schema.json", "app": "app_package.schema.json", "field": "field.schema.json", "flow": "flow.schema.json"}
 _TYPE_NAMES = {
     "object": Msg("对象", "an object"), "array": Msg("列表", "a list"), "string": Msg("文本", "text"),
     "integer": Msg("整数", "a whole number"), "number": Msg("数字", "a number"),

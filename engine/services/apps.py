@@ -155,8 +155,38 @@ def import_app(session: Session, actor: Actor, package: Mapping[str, Any]) -> Im
             raise _prefixed(exc, index[form.key]) from None
         new_versions.append((form.key, done.version))
     detached = _attach(session, tenant_id, app)
+    new_versions += _publish_flows(session, actor, app)
     created = _store_app(session, tenant_id, app)
     return ImportResult(app.key, app.version, created, tuple(new_versions), tuple(unchanged), detached)
+
+
+def _thawed(value: Any) -> Any:
+    """A frozen package slot item (mappings, tuples) as plain JSON data again."""
+    if isinstance(value, Mapping):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thawed(v) for v in value]
+    return value
+
+
+def _publish_flows(session: Session, actor: Actor, app: AppPackage) -> list[tuple[str, int]]:
+    """Publish the package's flows (after its forms); an unchanged flow keeps its version."""
+    from engine.services import flow_defs
+    done = []
+    for index, flow in enumerate(app.flows):
+        data = _thawed(flow)
+        try:
+            current = flow_defs.load_flow_version(session, actor.tenant_id, data.get("key"))
+            if _canonical(current.to_dict()) == _canonical(data):
+                continue
+        except (NotFound, DefinitionError, TypeError):
+            pass
+        try:
+            published = flow_defs.publish_flow(session, actor, data, app.key)
+        except DefinitionError as exc:
+            raise DefinitionError([Problem(f"$.flows[{index}]" + p.path[1:], p.message) for p in exc.problems]) from None
+        done.append((f"flow:{published.key}", published.version))
+    return done
 
 
 def _attach(session: Session, tenant_id: int, app: AppPackage) -> tuple[str, ...]:
@@ -205,6 +235,10 @@ def export_app(session: Session, tenant_id: int, app_key: str) -> dict:
     package = copy.deepcopy(dict(row["package"]))
     keys = _form_keys(session, tenant_id, app_key, package)
     package["forms"] = [form_store.load_published(session, tenant_id, k).form.to_dict() for k in keys]
+    from engine.services import flow_defs
+    flows = [f for f in flow_defs.list_flows(session, tenant_id) if f["app_key"] == app_key]
+    if flows or package.get("flows"):
+        package["flows"] = [flow_defs.load_flow_version(session, tenant_id, f["key"]).to_dict() for f in flows]
     return package
 
 

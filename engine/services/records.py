@@ -213,6 +213,8 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
     audit.write_entry(session, tenant_id, pub.form, record.id, AuditAction.CREATE.value, actor.user_id,
                       audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now,
                       first=records.ids_never_reused(session, pub.spec))
+    from engine.services import flows
+    flows.start_if_configured(session, actor, form_key, record.id, now=now)
     return _shown(record, allowed)
 
 
@@ -225,17 +227,22 @@ def get_record(session: Session, actor: Actor, form_key: str, record_id: int) ->
 
 def update_record(session: Session, actor: Actor, form_key: str, record_id: int, expected_version: int,
                   data: Mapping[str, Any], reason: str | None = None, *, partial: bool = True,
-                  upgrade: bool = False, now: datetime | None = None, tz: tzinfo | None = None) -> Record:
+                  upgrade: bool = False, now: datetime | None = None, tz: tzinfo | None = None,
+                  granted: FormAccess | None = None) -> Record:
     """Change a record if it is still at ``expected_version`` (else Conflict); audit old → new.
 
     The record is re-validated with the definition version it was written under, or moved to
     the current version with ``upgrade=True``. ``partial`` (PATCH): fields not in ``data`` keep
     their values; a sub-table given is the full new list of rows (rows matched by ``id``).
+    ``granted``: the access a flow step gives its assignee (instead of the form permissions);
+    without it, a record whose approval flow is running can only be changed through a task.
     """
     tenant_id, now = actor.tenant_id, _now(now)
     pub = form_store.load_published(session, tenant_id, form_key)
-    allowed = access_control.form_access(session, actor, form_key)
+    allowed = granted or access_control.form_access(session, actor, form_key)
     old = _read(session, tenant_id, pub, record_id, allowed.read)
+    if granted is None:
+        allowed = _flow_guard(session, actor, form_key, record_id, allowed, reason)
     if not _in_scope(session, tenant_id, pub, record_id, allowed.update):
         raise _denied("update", record_id)
     if old.version != expected_version:
@@ -257,6 +264,28 @@ def update_record(session: Session, actor: Actor, form_key: str, record_id: int,
                       audit.diff(_diff_fields(form_for, old, new), old.data, new.data),
                       form.version, reason, at=now)
     return _shown(new, allowed)
+
+
+def _flow_guard(session: Session, actor: Actor, form_key: str, record_id: int, allowed: FormAccess,
+                reason: str | None) -> FormAccess:
+    """Edits outside a task while the record is in a flow: none while it runs; the start step's
+    field permissions once it is back with the submitter; a reason for an approved record."""
+    from engine.services import flows
+    instance = flows.latest_instance(session, actor.tenant_id, form_key, record_id)
+    if instance is None or instance["state"] in ("rejected", "cancelled"):
+        return allowed
+    if instance["state"] == "running":
+        raise PermissionDenied(msg("记录 {i} 正在审批中，只能通过待办任务修改",
+                                   "Record {i} is in approval; it can only be changed through a task", i=record_id))
+    if instance["state"] == "approved":
+        if not (reason or "").strip():
+            raise PermissionDenied(msg("记录 {i} 已审批通过，修改时必须填写原因",
+                                       "Record {i} is approved: give a reason for the change", i=record_id))
+        return allowed
+    start = flows.flow_of(session, instance).start
+    blocked = {f.key for f in form_store.load_published(session, actor.tenant_id, form_key).form.fields
+               if start.permission(f.key) != "editable"}
+    return replace(allowed, readonly_fields=allowed.readonly_fields | blocked)
 
 
 def _diff_fields(form_for: Callable[[int], FormDef], old: Record, new: Record) -> list:
@@ -286,6 +315,8 @@ def delete_record(session: Session, actor: Actor, form_key: str, record_id: int,
         raise _denied("delete", record_id)
     if expected_version is not None and old.version != expected_version:
         raise _stale(record_id, expected_version, old.version)
+    from engine.services import flows
+    flows.before_record_delete(session, actor, form_key, record_id, reason, now=_now(now))
     form = _versions(session, tenant_id, pub)(old.def_version)
     records.delete_record(session, pub.spec, tenant_id, record_id)
     changes = audit.diff(form.fields, old.data, None)

@@ -94,9 +94,28 @@ def _forget_newest(session: Session) -> None:
     session.info.pop(_NEWEST_SEEN, None)
 
 
-_NEWEST = (select(fv.c.id, fv.c.version, fv.c.published_at)
+def _flow_count():
+    from engine.storage.flow_tables import flow_definitions as flows
+    return (select(func.count()).select_from(flows)
+            .where(and_(flows.c.tenant_id == bindparam("tenant_id"), flows.c.form_key == bindparam("form_key"),
+                        flows.c.current_version > 0)).scalar_subquery())
+
+
+# the newest version row, and (in the same round trip) whether any published flow runs on the form
+_NEWEST = (select(fv.c.id, fv.c.version, fv.c.published_at, _flow_count().label("flows"))
            .where(and_(fv.c.tenant_id == bindparam("tenant_id"), fv.c.form_key == bindparam("form_key")))
            .order_by(fv.c.version.desc()).limit(1))
+
+
+def has_flows(session: Session, tenant_id: int, form_key: str) -> bool:
+    """Whether a published flow runs on the form (known from :func:`load_published` in this session)."""
+    load_published(session, tenant_id, form_key)
+    return bool(session.info[_NEWEST_SEEN][(tenant_id, form_key)].flows)
+
+
+def forget_newest(session: Session) -> None:
+    """Drop this session's memo of newest versions (after publishing a form or a flow)."""
+    session.info.pop(_NEWEST_SEEN, None)
 
 
 def load_published(session: Session, tenant_id: int, form_key: str, version: int | None = None) -> PublishedForm:

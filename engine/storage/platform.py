@@ -237,3 +237,7 @@ jobs = Table(
     _utc("finished_at", nullable=True),
     Index("ix_jobs_tenant_status", "tenant_id", "status"),
 )
+
+
+# The flow engine's tables live in their own module on the same metadata.
+from engine.storage import flow_tables  # noqa: E402,F401

@@ -1,9 +1,10 @@
 """The REST API at ``/api/v1`` (product.md, "Interfaces other programs rely on").
 
 Modules: ``blueprint`` (sign-in gate, error envelope), ``replies`` (bodies in, JSON out),
-``tokens``, ``apps``, ``forms``, ``records``, ``expressions``, ``docs`` (OpenAPI + Swagger UI).
+``tokens``, ``apps``, ``forms``, ``records``, ``flows`` (flows, tasks, delegations), ``expressions``,
+``docs`` (OpenAPI + Swagger UI).
 """
-from runtime.api import apps, docs, expressions, forms, records, tokens  # noqa: F401  (routes)
+from runtime.api import apps, docs, expressions, flows, forms, records, tokens  # noqa: F401  (routes)
 from runtime.api.blueprint import bp
 
 __all__ = ["bp"]

@@ -56,7 +56,8 @@ def json_object() -> dict:
     return body
 
 
-_TYPES = {str: ("文本", "a string"), dict: ("对象 {…}", "an object {…}"), int: ("整数", "an integer")}
+_TYPES = {str: ("文本", "a string"), dict: ("对象 {…}", "an object {…}"), int: ("整数", "an integer"),
+          list: ("列表 […]", "a list […]")}
 
 
 def member(body: Mapping, key: str, kind: type, required: bool = True, default: Any = None) -> Any:

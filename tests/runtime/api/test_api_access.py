@@ -75,11 +75,19 @@ def test_only_admins_import_and_export_apps(client, roles):
 
 # ---------------------------------------------------------------------------- tenant isolation
 
+B_FLOW = {"format": 1, "key": "b_review", "label": {"zh-CN": "审核", "en": "Review"}, "form": "b_only", "nodes": [
+    {"id": "start", "type": "start", "next": "check"},
+    {"id": "check", "type": "approval", "assignees": [{"kind": "submitter"}], "next": "end"},
+    {"id": "end", "type": "end"}]}
+
+
 def _b_world(client, tenant_b):
-    """Tenant B: an app with a form whose key A also uses, a B-only form, and records in both."""
+    """Tenant B: an app with a form whose key A also uses, a B-only form with an approval flow,
+    and records in both (the B-only ones each with a running flow and an open task)."""
     assert client.post("/api/v1/apps/import", json=app_package("b_app", "inspection"),
                        headers=bearer(tenant_b.admin_token)).status_code == 201
     tenant_b.publish(inspection_definition("b_only"))
+    assert client.post("/api/v1/flows", json=B_FLOW, headers=bearer(tenant_b.admin_token)).status_code == 201
     ids = []
     for key in ("inspection", "b_only"):
         for n in range(3):
@@ -91,8 +99,12 @@ def _b_world(client, tenant_b):
 
 def test_tenant_a_gets_404_for_every_route_on_tenant_b_things(app, client, tenant_a, tenant_b):
     record_id = _b_world(client, tenant_b)      # tenant A has no record at all
-    samples = [{"app_key": "b_app", "form_key": "b_only", "record_id": record_id},
-               {"app_key": "b_app", "form_key": "inspection", "record_id": record_id}]
+    b_tasks = client.get("/api/v1/tasks", headers=bearer(tenant_b.admin_token)).get_json()["items"]
+    task = b_tasks[0]
+    flow_things = {"flow_key": "b_review", "instance_id": task["instance_id"], "task_id": task["id"],
+                   "action": "approve", "delegation_id": 1}
+    samples = [{"app_key": "b_app", "form_key": "b_only", "record_id": task["record_id"], **flow_things},
+               {"app_key": "b_app", "form_key": "inspection", "record_id": record_id, **flow_things}]
     checked = 0
     for rule in app.url_map.iter_rules():
         params = set(rule.arguments)

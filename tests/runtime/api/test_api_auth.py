@@ -9,7 +9,8 @@ from tests.runtime.api.support import PASSWORD, bearer
 from tests.runtime.web_support import ADMIN_PASSWORD
 
 TOKEN = "/api/v1/auth/token"
-SAMPLE = {"app_key": "iqc", "form_key": "inspection", "record_id": 1}
+SAMPLE = {"app_key": "iqc", "form_key": "inspection", "record_id": 1, "flow_key": "review", "instance_id": 1,
+          "task_id": 1, "action": "approve", "delegation_id": 1}
 
 
 def api_routes(app):

@@ -1,0 +1,116 @@
+"""Flow definitions: publish (checked, versioned, immutable) and load the version an instance runs on.
+
+Publishing needs the ``design`` permission on the flow's form. At most one flow per form starts
+by itself when a record is created (``auto_start``); publishing a second one is refused.
+"""
+from __future__ import annotations
+
+import weakref
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict, DefinitionError, NotFound, Problem
+from engine.flows.definition import check_flow, load_flow
+from engine.flows.model import FlowDef
+from engine.i18n import msg
+from engine.services.forms import require_design
+from engine.storage import form_store
+from engine.storage.flow_tables import flow_definitions as fdefs
+from engine.storage.flow_tables import flow_versions as fvers
+from engine.types import Actor
+
+
+def publish_flow(session: Session, actor: Actor, definition: Mapping[str, Any], app_key: str | None = None) -> FlowDef:
+    """Check and publish ``definition`` as the flow's next version; DefinitionError lists every problem."""
+    data = dict(definition) if isinstance(definition, Mapping) else definition
+    form_key = data.get("form") if isinstance(data, dict) else None
+    try:
+        form = form_store.load_published(session, actor.tenant_id, form_key).form if isinstance(form_key, str) else None
+    except NotFound:
+        form = None
+    if form is None:
+        raise DefinitionError(check_flow(data, None) or [Problem("$.form", msg(
+            "流程所属的表单不存在或尚未发布", "The flow's form does not exist or is not published"))])
+    require_design(session, actor, form.key)
+    flow = load_flow(data, form)
+    _refuse_second_auto_start(session, actor.tenant_id, flow)
+    now = datetime.now(timezone.utc)
+    row = session.execute(select(fdefs).where(and_(fdefs.c.tenant_id == actor.tenant_id, fdefs.c.key == flow.key))
+                          .with_for_update()).mappings().first()
+    try:
+        if row is None:
+            session.execute(insert(fdefs).values(tenant_id=actor.tenant_id, key=flow.key, form_key=form.key,
+                                                 app_key=app_key, current_version=0, updated_at=now))
+            session.flush()
+    except IntegrityError:
+        raise Conflict(msg("流程“{k}”正在被他人同时发布，请重试", "Flow '{k}' is being published by someone else; retry",
+                           k=flow.key)) from None
+    version = (row["current_version"] if row else 0) + 1
+    session.execute(insert(fvers).values(tenant_id=actor.tenant_id, flow_key=flow.key, version=version,
+                                         form_key=form.key, definition=dict(data), published_at=now,
+                                         published_by=actor.user_id))
+    session.execute(update(fdefs).where(and_(fdefs.c.tenant_id == actor.tenant_id, fdefs.c.key == flow.key))
+                    .values(current_version=version, form_key=form.key, updated_at=now))
+    form_store.forget_newest(session)
+    return load_flow_version(session, actor.tenant_id, flow.key, version)
+
+
+def _refuse_second_auto_start(session: Session, tenant_id: int, flow: FlowDef) -> None:
+    if not flow.auto_start:
+        return
+    other = auto_flow_for(session, tenant_id, flow.form)
+    if other is not None and other.key != flow.key:
+        raise DefinitionError([Problem("$.auto_start", msg(
+            "表单“{f}”已有自动发起的流程“{o}”；请把本流程的 auto_start 设为 false",
+            "Form '{f}' already starts flow '{o}' by itself; set auto_start to false here", f=flow.form, o=other.key))])
+
+
+_CACHE: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def load_flow_version(session: Session, tenant_id: int, key: str, version: int | None = None) -> FlowDef:
+    """A published flow (newest, or ``version``); NotFound when there is none. Versions are immutable,
+    so a loaded one is kept (per database) by its row id."""
+    stmt = select(fvers.c.id, fvers.c.version).where(and_(fvers.c.tenant_id == tenant_id, fvers.c.flow_key == key))
+    stmt = stmt.where(fvers.c.version == version) if version is not None else stmt.order_by(fvers.c.version.desc())
+    head = session.execute(stmt.limit(1)).first()
+    if head is None:
+        raise NotFound(msg("流程“{k}”不存在或尚未发布", "Flow '{k}' does not exist or is not published", k=key))
+    cache = _CACHE.setdefault(session.get_bind().engine.pool, {})
+    hit = cache.get(head.id)
+    if hit is None:
+        row = session.execute(select(fvers).where(fvers.c.id == head.id)).mappings().one()
+        form = form_store.load_published(session, tenant_id, row["form_key"]).form
+        hit = _versioned(load_flow(row["definition"], form), row["version"])
+        if len(cache) > 512:
+            cache.clear()
+        cache[head.id] = hit
+    return hit
+
+
+def _versioned(flow: FlowDef, version: int) -> FlowDef:
+    from dataclasses import replace
+    return replace(flow, version=version)
+
+
+def auto_flow_for(session: Session, tenant_id: int, form_key: str) -> FlowDef | None:
+    """The flow that starts by itself on new records of ``form_key`` (newest version), if any."""
+    keys = session.execute(select(fdefs.c.key).where(and_(
+        fdefs.c.tenant_id == tenant_id, fdefs.c.form_key == form_key, fdefs.c.current_version > 0))
+        .order_by(fdefs.c.key)).scalars().all()
+    for key in keys:
+        flow = load_flow_version(session, tenant_id, key)
+        if flow.auto_start:
+            return flow
+    return None
+
+
+def list_flows(session: Session, tenant_id: int) -> list[dict]:
+    """Key, form and current version of every published flow of the tenant."""
+    rows = session.execute(select(fdefs.c.key, fdefs.c.form_key, fdefs.c.app_key, fdefs.c.current_version).where(
+        and_(fdefs.c.tenant_id == tenant_id, fdefs.c.current_version > 0)).order_by(fdefs.c.key)).mappings()
+    return [dict(r) for r in rows]

@@ -1,0 +1,113 @@
+"""The tenant's people as flow assignee resolution sees them (engine.flows.assignees.Directory),
+plus standing delegations ("out of office") applied when tasks are created."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine.errors import FieldProblem, NotFound, PermissionDenied, RecordValidationError
+from engine.i18n import msg
+from engine.storage.flow_tables import flow_delegations as dl
+from engine.storage.platform import departments, roles, user_roles, users
+from engine.types import Actor
+
+MAX_TREE_DEPTH = 50
+
+
+class SqlDirectory:
+    """Users, roles and department heads of one tenant, read with the caller's session."""
+
+    def __init__(self, session: Session, tenant_id: int):
+        self.session, self.tenant_id = session, tenant_id
+
+    def users_with_role(self, role_key: str) -> list[int]:
+        return list(self.session.execute(
+            select(user_roles.c.user_id).join(roles, roles.c.id == user_roles.c.role_id).join(
+                users, users.c.id == user_roles.c.user_id).where(and_(
+                    roles.c.tenant_id == self.tenant_id, roles.c.key == role_key, users.c.is_active.is_(True)))
+            .order_by(user_roles.c.user_id)).scalars())
+
+    def department_head(self, user_id: int, level: int) -> int | None:
+        """The head ``level`` departments up from the user's own; a department without a head
+        passes to its parent (and so does one whose head is the user)."""
+        dept = self.session.execute(select(users.c.department_id).where(and_(
+            users.c.tenant_id == self.tenant_id, users.c.id == user_id))).scalar()
+        climbed = 0
+        for _ in range(MAX_TREE_DEPTH):
+            if dept is None:
+                return None
+            row = self.session.execute(select(departments.c.parent_id, departments.c.head_user_id).where(and_(
+                departments.c.tenant_id == self.tenant_id, departments.c.id == dept))).first()
+            if row is None:
+                return None
+            if row.head_user_id and row.head_user_id != user_id:
+                climbed += 1
+                if climbed >= level:
+                    return row.head_user_id
+            dept = row.parent_id
+        return None
+
+    def active_users(self, ids: Iterable[int]) -> list[int]:
+        ids = list(ids)
+        if not ids:
+            return []
+        return list(self.session.execute(select(users.c.id).where(and_(
+            users.c.tenant_id == self.tenant_id, users.c.id.in_(ids), users.c.is_active.is_(True)))).scalars())
+
+    def admins(self) -> list[int]:
+        return list(self.session.execute(select(users.c.id).where(and_(
+            users.c.tenant_id == self.tenant_id, users.c.is_admin.is_(True), users.c.is_active.is_(True)))
+            .order_by(users.c.id)).scalars())
+
+    def name(self, user_id: int | None) -> str:
+        if user_id is None:
+            return ""
+        return self.session.execute(select(users.c.name).where(and_(
+            users.c.tenant_id == self.tenant_id, users.c.id == user_id))).scalar() or f"#{user_id}"
+
+
+# ---------------------------------------------------------------------------- delegations
+
+def delegate_of(session: Session, tenant_id: int, user_id: int, on: date) -> int | None:
+    """Who takes ``user_id``'s new tasks on ``on`` (an active delegate), else None. No chains."""
+    row = session.execute(select(dl.c.delegate_id).join(users, users.c.id == dl.c.delegate_id).where(and_(
+        dl.c.tenant_id == tenant_id, dl.c.user_id == user_id, dl.c.revoked_at.is_(None),
+        dl.c.starts_on <= on, dl.c.ends_on >= on, users.c.is_active.is_(True))).order_by(dl.c.id.desc())).first()
+    return row.delegate_id if row else None
+
+
+def set_delegation(session: Session, actor: Actor, delegate_id: int, starts_on: date, ends_on: date,
+                   user_id: int | None = None) -> int:
+    """From ``starts_on`` to ``ends_on`` (inclusive) new tasks of the actor (or, for an admin, of
+    ``user_id``) go to ``delegate_id``."""
+    owner = user_id if user_id is not None else actor.user_id
+    if owner != actor.user_id and not actor.unrestricted:
+        raise PermissionDenied(msg("只能为自己设置委托", "You can only delegate your own tasks"))
+    if not isinstance(starts_on, date) or not isinstance(ends_on, date) or ends_on < starts_on:
+        raise RecordValidationError([FieldProblem("ends_on", msg("委托的结束日期不能早于开始日期",
+                                                                 "The delegation must end on or after its start"))])
+    if delegate_id == owner:
+        raise RecordValidationError([FieldProblem("delegate_id", msg("不能委托给自己", "You cannot delegate to yourself"))])
+    directory = SqlDirectory(session, actor.tenant_id)
+    if not directory.active_users([delegate_id]) or not directory.active_users([owner]):
+        raise NotFound(msg("用户 {i} 不存在或已停用", "User {i} does not exist or is inactive", i=delegate_id))
+    return session.execute(insert(dl).values(
+        tenant_id=actor.tenant_id, user_id=owner, delegate_id=delegate_id, starts_on=starts_on, ends_on=ends_on,
+        created_at=datetime.now(timezone.utc)).returning(dl.c.id)).scalar_one()
+
+
+def revoke_delegation(session: Session, actor: Actor, delegation_id: int) -> None:
+    row = session.execute(select(dl).where(and_(dl.c.tenant_id == actor.tenant_id, dl.c.id == delegation_id))
+                          ).mappings().first()
+    if row is None or (row["user_id"] != actor.user_id and not actor.unrestricted):
+        raise NotFound(msg("委托 {i} 不存在", "Delegation {i} does not exist", i=delegation_id))
+    session.execute(update(dl).where(dl.c.id == delegation_id).values(revoked_at=datetime.now(timezone.utc)))
+
+
+def list_delegations(session: Session, actor: Actor) -> list[dict]:
+    rows = session.execute(select(dl).where(and_(dl.c.tenant_id == actor.tenant_id, dl.c.user_id == actor.user_id,
+                                                 dl.c.revoked_at.is_(None))).order_by(dl.c.starts_on)).mappings()
+    return [dict(r) for r in rows]

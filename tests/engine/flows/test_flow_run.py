@@ -1,0 +1,158 @@
+"""Running the NCR review flow through the services: tasks, branches, modes, rejections,
+withdraw/resubmit, people actions, field permissions — each move one transaction.
+Re-run on PostgreSQL by tests/integration."""
+import pytest
+
+from engine.errors import Conflict, NotFound, PermissionDenied, RecordValidationError
+from engine.services import records as record_service
+from tests.engine.flows.support import T0, make_world
+
+
+@pytest.fixture
+def world(db_engine, actor):
+    return make_world(db_engine, actor)
+
+
+def test_submitting_starts_the_flow_and_one_qe_approval_ends_a_cheap_ncr(world):
+    rid = world.submit(cost=500)
+    assert world.instance(rid)["state"] == "running" and world.instance(rid)["tokens"] == ["qe"]
+    assert {t["assignee_id"] for t in world.tasks(rid, status="open")} == {world["quinn"].user_id,
+                                                                          world["quincy"].user_id}
+    world.act(rid, "quinn", data={"disposition": "scrap"}, comment="ok")
+    inst = world.instance(rid)
+    assert inst["state"] == "approved" and inst["tokens"] == [] and inst["ended_at"] is not None
+    assert [t["status"] for t in world.tasks(rid)] == ["approved", "cancelled"]      # any-one: Quincy's is retired
+    assert world.events(rid) == ["submitted", "entered", "signed", "approve", "node_approved", "branch", "approved"]
+    with world.session() as s:
+        record = record_service.get_record(s, world.admin, "ncr", rid)
+    assert record.data["disposition"] == "scrap" and record.flow_state == "approved"
+
+
+def test_an_expensive_ncr_needs_every_mrb_member(world):
+    rid = world.submit(cost=5000)
+    world.act(rid, "quincy")
+    assert world.instance(rid)["tokens"] == ["mrb"]
+    world.act(rid, "mia")
+    assert world.instance(rid)["state"] == "running"
+    world.act(rid, "max")
+    assert world.instance(rid)["state"] == "approved"
+
+
+def test_a_rejection_returns_it_to_the_submitter_who_edits_and_resubmits(world):
+    rid = world.submit(cost=5000)
+    world.act(rid, "quinn")
+    with pytest.raises(RecordValidationError):                       # a reason is required
+        world.act(rid, "mia", "reject")
+    world.act(rid, "mia", "reject", comment="cost unclear")
+    inst = world.instance(rid)
+    assert inst["state"] == "returned" and [t["status"] for t in world.tasks(rid, node_id="mrb")] == [
+        "rejected", "cancelled"]
+    with world.session() as s:                                       # back with Sam: he may edit it again
+        record_service.update_record(s, world["sam"], "ncr", rid, 1, {"cost": 800})
+    from engine.services import flow_actions
+    with world.session() as s:
+        flow_actions.resubmit(s, world["sam"], inst["id"], now=T0)
+    assert world.instance(rid)["run"] == 2 and world.instance(rid)["tokens"] == ["qe"]
+    world.act(rid, "quinn")
+    assert world.instance(rid)["state"] == "approved"                 # 800: no MRB this time
+
+
+def test_reject_to_an_earlier_step_reopens_it(world):
+    rid = world.submit(cost=5000)
+    world.act(rid, "quinn")
+    world.act(rid, "max", "reject", comment="QE must re-check", to_node="qe")
+    inst = world.instance(rid)
+    assert inst["state"] == "running" and inst["tokens"] == ["qe"]
+    assert len(world.tasks(rid, node_id="qe", status="open")) == 2
+    with pytest.raises(RecordValidationError):
+        world.act(rid, "quinn", "reject", comment="x", to_node="mrb")   # mrb was never passed in this run
+    world.act(rid, "quincy")
+    assert world.instance(rid)["tokens"] == ["mrb"]
+
+
+def test_withdraw_only_while_nobody_acted(world):
+    from engine.services import flow_actions
+    rid = world.submit(cost=5000)
+    inst = world.instance(rid)
+    with pytest.raises(PermissionDenied), world.session() as s:
+        flow_actions.withdraw(s, world["quinn"], inst["id"])
+    with world.session() as s:
+        flow_actions.withdraw(s, world["sam"], inst["id"], "typo")
+    assert world.instance(rid)["state"] == "withdrawn" and not world.tasks(rid, status="open")
+    with world.session() as s:
+        flow_actions.resubmit(s, world["sam"], inst["id"])
+    world.act(rid, "quinn")
+    with pytest.raises(Conflict), world.session() as s:
+        flow_actions.withdraw(s, world["sam"], inst["id"])
+
+
+def test_transfer_and_add_approver_before_and_after(world):
+    rid = world.submit(cost=5000)
+    world.act(rid, "quinn", "transfer", to_user=world["dora"].user_id, comment="on leave")
+    assert world.tasks(rid, assignee_id=world["dora"].user_id, status="open")
+    world.act(rid, "dora")                                             # any-one: done
+    world.act(rid, "mia", "add_before", to_user=world["eve"].user_id)
+    assert world.tasks(rid, assignee_id=world["mia"].user_id)[-1]["status"] == "waiting"
+    world.act(rid, "eve")
+    assert world.tasks(rid, assignee_id=world["mia"].user_id)[-1]["status"] == "open"
+    world.act(rid, "mia")
+    world.act(rid, "max", "add_after", to_user=world["hannah"].user_id)
+    assert world.instance(rid)["state"] == "running"                   # Max's slot waits for Hannah
+    world.act(rid, "hannah")
+    assert world.instance(rid)["state"] == "approved"
+
+
+def test_a_task_is_never_completed_twice_and_only_by_its_assignee(world):
+    rid = world.submit()
+    task = world.open_task(rid, "quinn")
+    world.act(rid, "quinn")
+    from engine.services import flow_actions
+    from engine.services.flow_actions import TaskAction
+    with pytest.raises(Conflict), world.session() as s:
+        flow_actions.act(s, world["quinn"], task, "approve", TaskAction(password="sign-it-123"))
+    rid2 = world.submit()
+    with pytest.raises(NotFound), world.session() as s:
+        flow_actions.act(s, world["mia"], world.open_task(rid2, "quinn"), "approve")
+
+
+def test_a_step_changes_only_the_fields_it_allows_and_nobody_edits_around_the_flow(world):
+    rid = world.submit(cost=5000)
+    with pytest.raises(RecordValidationError) as err:
+        world.act(rid, "quinn", data={"cost": 1, "disposition": "rework"})
+    assert [e.field for e in err.value.errors] == ["cost"]
+    with pytest.raises(PermissionDenied), world.session() as s:      # not even an admin, while it runs
+        record_service.update_record(s, world.admin, "ncr", rid, 1, {"cost": 1})
+    with pytest.raises(PermissionDenied), world.session() as s:
+        record_service.delete_record(s, world.admin, "ncr", rid)
+    world.act(rid, "quinn", data={"disposition": "rework"})
+    world.act(rid, "mia"), world.act(rid, "max")
+    with pytest.raises(PermissionDenied), world.session() as s:      # approved: only with a reason
+        record_service.update_record(s, world.admin, "ncr", rid, 2, {"cost": 1})
+    with world.session() as s:
+        assert record_service.update_record(s, world.admin, "ncr", rid, 2, {"cost": 1}, "typo in cost").version == 3
+
+
+def test_an_app_package_brings_its_flows_and_exports_them_again(db_engine, actor):
+    import copy
+    from engine.services import apps
+    from tests.engine.flows.support import NCR_FORM, REVIEW
+    from engine.services import accounts
+    from engine.storage.db import session_scope
+    package = {"format": 1, "key": "ncr_app", "version": "1.0.0", "label": {"zh-CN": "不合格", "en": "NCR"},
+               "forms": [copy.deepcopy(NCR_FORM)], "flows": [copy.deepcopy(REVIEW)]}
+    with session_scope(db_engine) as s:
+        for key in ("qe", "mrb"):
+            accounts.create_role(s, actor.tenant_id, key, {"zh-CN": key, "en": key})
+        result = apps.import_app(s, actor, package)
+    assert ("flow:ncr_review", 1) in result.published
+    with session_scope(db_engine) as s:
+        again = apps.import_app(s, actor, package)                  # unchanged: no new version
+        exported = apps.export_app(s, actor.tenant_id, "ncr_app")
+    assert not [p for p in again.published if p[0].startswith("flow:")]
+    assert [f["key"] for f in exported["flows"]] == ["ncr_review"]
+    broken = copy.deepcopy(package)
+    broken["flows"][0]["nodes"][1]["next"] = "nowhere"
+    broken["version"] = "1.0.1"
+    with pytest.raises(Exception) as err, session_scope(db_engine) as s:
+        apps.import_app(s, actor, broken)
+    assert any(p.path.startswith("$.flows[0]") for p in err.value.problems)
