@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import reduce
-from typing import Iterable
+import json
+from typing import Any, Iterable
 
-from sqlalchemy import Table, and_, select
+from sqlalchemy import Table, and_, bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -128,23 +129,41 @@ def _every(sets: Iterable[frozenset[str]]) -> frozenset[str]:
     return frozenset.intersection(*sets) if sets else frozenset()
 
 
+# the permissions of the actor's roles for a form and for the form's app, in one statement
+_RULES = (select(permissions.c.role_id, permissions.c.target, permissions.c.rules)
+          .join(roles, roles.c.id == permissions.c.role_id)
+          .where(and_(permissions.c.tenant_id == bindparam("tenant_id"), roles.c.tenant_id == bindparam("tenant_id"),
+                      roles.c.key.in_(bindparam("roles", expanding=True)),
+                      or_(permissions.c.target == bindparam("form_target"),
+                          permissions.c.target == select(literal("app:") + form_definitions.c.app_key).where(and_(
+                              form_definitions.c.tenant_id == bindparam("tenant_id"),
+                              form_definitions.c.key == bindparam("form_key"))).scalar_subquery()))))
+
+
 def _role_rules(session: Session, actor: Actor, form_key: str) -> list[Rules]:
     """One Rules per role of the actor that has any: the form rule, else the app rule."""
     if not actor.roles:
         return []
-    role_ids = select(roles.c.id).where(and_(roles.c.tenant_id == actor.tenant_id, roles.c.key.in_(actor.roles)))
-    targets = [f"form:{form_key}"]
-    app_key = session.execute(select(form_definitions.c.app_key).where(and_(
-        form_definitions.c.tenant_id == actor.tenant_id, form_definitions.c.key == form_key))).scalar()
-    if app_key:
-        targets.append(f"app:{app_key}")
-    rows = session.execute(select(permissions.c.role_id, permissions.c.target, permissions.c.rules).where(and_(
-        permissions.c.tenant_id == actor.tenant_id, permissions.c.role_id.in_(role_ids),
-        permissions.c.target.in_(targets)))).all()
+    rows = session.execute(_RULES, {"tenant_id": actor.tenant_id, "roles": list(actor.roles), "form_key": form_key,
+                                    "form_target": f"form:{form_key}"}).all()
     by_role: dict[int, dict[str, dict]] = {}
     for role_id, target, data in rows:
         by_role.setdefault(role_id, {})[target.split(":", 1)[0]] = data
-    return [parse_rules(found.get("form", found.get("app"))) for _, found in sorted(by_role.items())]
+    return [_parsed(found.get("form", found.get("app"))) for _, found in sorted(by_role.items())]
+
+
+def _parsed(data: Any) -> Rules:
+    """Rules of a stored document (checked when saved); parsed once per distinct document."""
+    text = json.dumps(data, sort_keys=True)
+    hit = _PARSED.get(text)
+    if hit is None:
+        if len(_PARSED) > 4096:
+            _PARSED.clear()
+        hit = _PARSED[text] = parse_rules(data)
+    return hit
+
+
+_PARSED: dict[str, Rules] = {}
 
 
 def _subject(session: Session, actor: Actor, rules: list[Rules]) -> Subject:

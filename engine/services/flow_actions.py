@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import access as access_control
@@ -20,7 +20,7 @@ from engine.flows import runtime
 from engine.flows.model import NodeDef
 from engine.i18n import msg
 from engine.registry import Registry
-from engine.services import flows
+from engine.services import flows, signatures
 from engine.services.flow_directory import SqlDirectory
 from engine.services.flows import OPEN, Move
 from engine.storage.flow_tables import flow_events, flow_tasks
@@ -47,9 +47,10 @@ def act(session: Session, actor: Actor, task_id: int, action: str, params: TaskA
     """Do ``action`` on the actor's open task; returns the task as it is afterwards."""
     handler = _handler(action)
     params = params or TaskAction()
-    task = _task(session, actor, task_id)
-    move = flows.load_move(session, actor, task["instance_id"], now)
-    task = _task(session, actor, task_id)                   # again, under the instance lock
+    found = flows.load_move_for_task(session, actor, task_id, now)    # the task and its instance, locked
+    if found is None or (found[1]["assignee_id"] != actor.user_id and not actor.is_admin):
+        raise NotFound(msg("任务 {i} 不存在", "Task {i} does not exist", i=task_id))
+    move, task = found
     if task["status"] != "open" or move.row["state"] != flows.RUNNING:
         raise Conflict(msg("任务 {i} 已经处理过了", "Task {i} has already been handled", i=task_id))
     handler(move, task, params)
@@ -63,28 +64,39 @@ def _handler(action: str):
         raise QMSError(msg("未知的操作“{a}”", "Unknown action '{a}'", a=str(action)[:40])) from None
 
 
+ft = flow_tasks
+_TASK = select(ft).where(and_(ft.c.tenant_id == bindparam("tenant_id"), ft.c.id == bindparam("task_id")))
+_CLOSE = update(ft).where(and_(ft.c.id == bindparam("t_id"), ft.c.status == "open")).values(
+    status=bindparam("new_status"), acted_at=bindparam("now"), comment=bindparam("t_comment"), next_timer_at=None,
+    signature_id=bindparam("sig"))
+_NODE_TASKS = select(ft).where(and_(ft.c.instance_id == bindparam("i_id"), ft.c.node_id == bindparam("n_id"),
+                                    ft.c.entry == bindparam("entry"), ft.c.kind != "cc")).order_by(ft.c.slot, ft.c.seq)
+_REOPEN = update(ft).where(ft.c.id == bindparam("t_id")).values(status="open", due_at=bindparam("due"),
+                                                                 next_timer_at=bindparam("timer"))
+_RETIRE_SLOT = update(ft).where(and_(
+    ft.c.instance_id == bindparam("i_id"), ft.c.node_id == bindparam("n_id"), ft.c.entry == bindparam("t_entry"),
+    ft.c.slot == bindparam("t_slot"), ft.c.status == "open", ft.c.added_by.is_distinct_from(bindparam("t_id")))) \
+    .values(status="cancelled", next_timer_at=None)
+
+
 def _task(session: Session, actor: Actor, task_id: int) -> dict:
     """The actor's task (an administrator may see any task of the tenant); NotFound otherwise."""
-    row = session.execute(select(flow_tasks).where(and_(flow_tasks.c.tenant_id == actor.tenant_id,
-                                                        flow_tasks.c.id == task_id))).mappings().first()
+    row = session.execute(_TASK, {"tenant_id": actor.tenant_id, "task_id": task_id}).mappings().first()
     if row is None or (row["assignee_id"] != actor.user_id and not actor.is_admin):
         raise NotFound(msg("任务 {i} 不存在", "Task {i} does not exist", i=task_id))
     return dict(row)
 
 
 def _close(move: Move, task: dict, status: str, comment: str | None = None, signature_id: int | None = None) -> None:
-    done = move.session.execute(update(flow_tasks).where(and_(flow_tasks.c.id == task["id"],
-                                                              flow_tasks.c.status == "open")).values(
-        status=status, acted_at=move.now, comment=comment, next_timer_at=None, signature_id=signature_id))
+    done = move.session.execute(_CLOSE, {"t_id": task["id"], "new_status": status, "now": move.now,
+                                         "t_comment": comment, "sig": signature_id})
     if done.rowcount != 1:
         raise Conflict(msg("任务 {i} 已经处理过了", "Task {i} has already been handled", i=task["id"]))
 
 
 def _node_tasks(move: Move, task: dict) -> list[dict]:
-    return [dict(r) for r in move.session.execute(select(flow_tasks).where(and_(
-        flow_tasks.c.instance_id == move.row["id"], flow_tasks.c.node_id == task["node_id"],
-        flow_tasks.c.entry == task["entry"], flow_tasks.c.kind != "cc")).order_by(flow_tasks.c.slot,
-                                                                                  flow_tasks.c.seq)).mappings()]
+    return [dict(r) for r in move.session.execute(_NODE_TASKS, {
+        "i_id": move.row["id"], "n_id": task["node_id"], "entry": task["entry"]}).mappings()]
 
 
 def _slot_outcomes(tasks: list[dict]) -> list[str]:
@@ -120,36 +132,36 @@ def _after_approval(move: Move, node: NodeDef, task: dict) -> None:
     waiting = [t for t in tasks if t["id"] == task["added_by"] and t["status"] == "waiting"]
     if waiting:
         due, timer = flows.deadline_of(move, node)
-        session.execute(update(flow_tasks).where(flow_tasks.c.id == waiting[0]["id"]).values(
-            status="open", due_at=due, next_timer_at=timer))
+        session.execute(_REOPEN, {"t_id": waiting[0]["id"], "due": due, "timer": timer})
         return
-    session.execute(update(flow_tasks).where(and_(
-        flow_tasks.c.instance_id == move.row["id"], flow_tasks.c.node_id == node.id,
-        flow_tasks.c.entry == task["entry"], flow_tasks.c.slot == task["slot"],
-        flow_tasks.c.status == "open", flow_tasks.c.added_by.is_distinct_from(task["id"])))
-        .values(status="cancelled", next_timer_at=None))
-    decide(move, node, task)
+    slot = [t for t in tasks if t["slot"] == task["slot"] and t["status"] == "open" and t["added_by"] != task["id"]]
+    if slot:
+        session.execute(_RETIRE_SLOT, {"i_id": move.row["id"], "n_id": node.id, "t_entry": task["entry"],
+                                       "t_slot": task["slot"], "t_id": task["id"]})
+        tasks = None
+    decide(move, node, task, tasks=tasks)
 
 
-def decide(move: Move, node: NodeDef, task: dict, to_node: str | None = None) -> None:
-    """Apply the node's multi-approver rule to the slots' outcomes and move on when decided."""
-    tasks = _node_tasks(move, task)
+def decide(move: Move, node: NodeDef, task: dict, to_node: str | None = None, tasks: list[dict] | None = None) -> None:
+    """Apply the node's multi-approver rule to the slots' outcomes and move on when decided
+    (``tasks``: the node's tasks as they are now, when the caller has just read them)."""
+    tasks = tasks if tasks is not None else _node_tasks(move, task)
     outcomes = _slot_outcomes(tasks)
     decision = runtime.node_decision(node.mode, node.ratio, outcomes)
     if decision is None and node.mode == "sequence":
         queued = [t for t in tasks if t["status"] == "queued"]
         if queued and "open" not in outcomes[:queued[0]["slot"]]:
             due, timer = flows.deadline_of(move, node)
-            move.session.execute(update(flow_tasks).where(flow_tasks.c.id == queued[0]["id"]).values(
-                status="open", due_at=due, next_timer_at=timer))
+            move.session.execute(_REOPEN, {"t_id": queued[0]["id"], "due": due, "timer": timer})
         return
     if decision is None:
         return
-    flows.close_node_tasks(move, node.id, "cancelled")
+    if any(t["status"] in OPEN for t in tasks):
+        flows.close_node_tasks(move, node.id, "cancelled")
     state = move.state
     if decision == "approved":
         flows.event(move, "node_approved", node.id, actor_id=None)
-        effects = runtime.complete(move.flow, state, node.id, move.values, flows.condition_for(move))
+        effects = runtime.complete(move.flow, state, node.id, move.lazy_values(), flows.condition_for(move))
     else:
         flows.event(move, "node_rejected", node.id, actor_id=None, data={"to": to_node})
         effects = runtime.send_back(move.flow, state, to_node)
@@ -176,7 +188,6 @@ def _apply_changes(move: Move, node: NodeDef, data: Mapping[str, Any], comment: 
 
 
 def _sign(move: Move, node: NodeDef, task: dict, params: TaskAction) -> int:
-    from engine.services import signatures
     return signatures.sign(move, node, task, params.password)
 
 
@@ -199,6 +210,7 @@ def return_targets(move: Move, node: NodeDef) -> list[str]:
     """Earlier steps of this run a rejection may send the flow back to (outside parallel branches)."""
     if len(move.row["tokens"] or []) != 1:
         return []
+    flows.flush_events(move.session)
     since = _run_start(move)
     done = move.session.execute(select(flow_events.c.node_id).where(and_(
         flow_events.c.instance_id == move.row["id"], flow_events.c.kind == "node_approved",
@@ -208,6 +220,7 @@ def return_targets(move: Move, node: NodeDef) -> list[str]:
 
 def _run_start(move: Move) -> int:
     """Id of the event that began the current run (submitted / resubmitted)."""
+    flows.flush_events(move.session)
     return move.session.execute(select(flow_events.c.id).where(and_(
         flow_events.c.instance_id == move.row["id"], flow_events.c.kind.in_(("submitted", "resubmitted"))))
         .order_by(flow_events.c.id.desc()).limit(1)).scalar() or 0
@@ -311,7 +324,7 @@ def resubmit(session: Session, actor: Actor, instance_id: int, *, now: datetime 
     move = flows.load_move(session, actor, instance_id, now)
     flows.require_submitter(move)
     state = move.state
-    effects = runtime.resubmit(move.flow, state, move.values, flows.condition_for(move))
+    effects = runtime.resubmit(move.flow, state, move.lazy_values(), flows.condition_for(move))
     flows.event(move, "resubmitted", move.flow.start.id)
     flows.persist(move, state, effects)
 
@@ -344,11 +357,29 @@ def batch_approve(session: Session, actor: Actor, task_ids: list[int], comment: 
                   password: str | None = None, *, now: datetime | None = None) -> dict[int, str | None]:
     """Approve several tasks; each in its own savepoint. {task id: None when done, else the reason}."""
     results: dict[int, str | None] = {}
+    flows.flush_events(session)
     for task_id in task_ids[:200]:
         try:
             with session.begin_nested():
                 act(session, actor, task_id, "approve", TaskAction(comment=comment, password=password), now=now)
+                flows.flush_events(session)          # inside the savepoint: kept or undone with it
             results[task_id] = None
         except QMSError as exc:
+            flows.drop_events(session)
+            if isinstance(exc, signatures.SignatureRejected):      # undone with the savepoint: count it here
+                signatures.record_rejection(session, exc)
             results[task_id] = exc.message.get(actor.lang)
     return results
+
+
+def act_counting_failures(session: Session, actor: Actor, task_id: int, action: str, params: TaskAction | None = None,
+                          *, commit: Callable[[], None], now: datetime | None = None) -> dict:
+    """:func:`act` for callers that own the transaction: a wrong signing password rolls the action
+    back and is then recorded (and committed) as a failed attempt before the error goes on."""
+    try:
+        return act(session, actor, task_id, action, params, now=now)
+    except signatures.SignatureRejected as exc:
+        session.rollback()
+        signatures.record_rejection(session, exc)
+        commit()
+        raise

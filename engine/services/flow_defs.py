@@ -9,7 +9,7 @@ import weakref
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,7 @@ def publish_flow(session: Session, actor: Actor, definition: Mapping[str, Any], 
     session.execute(update(fdefs).where(and_(fdefs.c.tenant_id == actor.tenant_id, fdefs.c.key == flow.key))
                     .values(current_version=version, form_key=form.key, updated_at=now))
     form_store.forget_newest(session)
+    session.info.pop(_HEADS_SEEN, None)
     return load_flow_version(session, actor.tenant_id, flow.key, version)
 
 
@@ -70,25 +71,35 @@ def _refuse_second_auto_start(session: Session, tenant_id: int, flow: FlowDef) -
 
 
 _CACHE: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+_HEADS_SEEN = "qms.flow_heads"          # session.info: version rows looked up in this unit of work
+_OF_KEY = and_(fvers.c.tenant_id == bindparam("tenant_id"), fvers.c.flow_key == bindparam("key"))
+_NEWEST_HEAD = select(fvers.c.id, fvers.c.version).where(_OF_KEY).order_by(fvers.c.version.desc()).limit(1)
+_HEAD_OF = select(fvers.c.id, fvers.c.version).where(and_(_OF_KEY, fvers.c.version == bindparam("version")))
 
 
 def load_flow_version(session: Session, tenant_id: int, key: str, version: int | None = None) -> FlowDef:
     """A published flow (newest, or ``version``); NotFound when there is none. Versions are immutable,
     so a loaded one is kept (per database) by its row id."""
-    stmt = select(fvers.c.id, fvers.c.version).where(and_(fvers.c.tenant_id == tenant_id, fvers.c.flow_key == key))
-    stmt = stmt.where(fvers.c.version == version) if version is not None else stmt.order_by(fvers.c.version.desc())
-    head = session.execute(stmt.limit(1)).first()
+    cache = _CACHE.setdefault(session.get_bind().engine.pool, {})
+    if version is not None and (tenant_id, key, version) in cache:      # published versions never change
+        return cache[(tenant_id, key, version)]
+    seen = session.info.setdefault(_HEADS_SEEN, {})
+    head = seen.get((tenant_id, key, version))
+    if head is None:
+        head = session.execute(_HEAD_OF if version is not None else _NEWEST_HEAD,
+                               {"tenant_id": tenant_id, "key": key, "version": version}).first()
+        if head is not None:
+            seen[(tenant_id, key, version)] = head
     if head is None:
         raise NotFound(msg("流程“{k}”不存在或尚未发布", "Flow '{k}' does not exist or is not published", k=key))
-    cache = _CACHE.setdefault(session.get_bind().engine.pool, {})
     hit = cache.get(head.id)
     if hit is None:
         row = session.execute(select(fvers).where(fvers.c.id == head.id)).mappings().one()
         form = form_store.load_published(session, tenant_id, row["form_key"]).form
         hit = _versioned(load_flow(row["definition"], form), row["version"])
-        if len(cache) > 512:
+        if len(cache) > 1024:
             cache.clear()
-        cache[head.id] = hit
+        cache[head.id] = cache[(tenant_id, key, hit.version)] = hit
     return hit
 
 
@@ -99,14 +110,17 @@ def _versioned(flow: FlowDef, version: int) -> FlowDef:
 
 def auto_flow_for(session: Session, tenant_id: int, form_key: str) -> FlowDef | None:
     """The flow that starts by itself on new records of ``form_key`` (newest version), if any."""
-    keys = session.execute(select(fdefs.c.key).where(and_(
-        fdefs.c.tenant_id == tenant_id, fdefs.c.form_key == form_key, fdefs.c.current_version > 0))
-        .order_by(fdefs.c.key)).scalars().all()
-    for key in keys:
-        flow = load_flow_version(session, tenant_id, key)
+    rows = session.execute(_OF_FORM, {"tenant_id": tenant_id, "form_key": form_key}).all()
+    for key, version in rows:
+        flow = load_flow_version(session, tenant_id, key, version)
         if flow.auto_start:
             return flow
     return None
+
+
+_OF_FORM = (select(fdefs.c.key, fdefs.c.current_version)
+            .where(and_(fdefs.c.tenant_id == bindparam("tenant_id"), fdefs.c.form_key == bindparam("form_key"),
+                        fdefs.c.current_version > 0)).order_by(fdefs.c.key))
 
 
 def list_flows(session: Session, tenant_id: int) -> list[dict]:

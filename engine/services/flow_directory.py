@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import FieldProblem, NotFound, PermissionDenied, RecordValidationError
@@ -17,18 +17,29 @@ from engine.types import Actor
 MAX_TREE_DEPTH = 50
 
 
+_WITH_ROLE = (select(user_roles.c.user_id).join(roles, roles.c.id == user_roles.c.role_id)
+              .join(users, users.c.id == user_roles.c.user_id)
+              .where(and_(roles.c.tenant_id == bindparam("tenant_id"), roles.c.key == bindparam("role"),
+                          users.c.is_active.is_(True))).order_by(user_roles.c.user_id))
+_ACTIVE = select(users.c.id).where(and_(users.c.tenant_id == bindparam("tenant_id"),
+                                        users.c.id.in_(bindparam("ids", expanding=True)), users.c.is_active.is_(True)))
+_DELEGATE = (select(dl.c.delegate_id).join(users, users.c.id == dl.c.delegate_id)
+             .where(and_(dl.c.tenant_id == bindparam("tenant_id"), dl.c.user_id == bindparam("user_id"),
+                         dl.c.revoked_at.is_(None), dl.c.starts_on <= bindparam("on"), dl.c.ends_on >= bindparam("on"),
+                         users.c.is_active.is_(True))).order_by(dl.c.id.desc()).limit(1))
+
+
 class SqlDirectory:
     """Users, roles and department heads of one tenant, read with the caller's session."""
 
     def __init__(self, session: Session, tenant_id: int):
         self.session, self.tenant_id = session, tenant_id
+        self.known_active: set[int] = set()        # found by a query that already required is_active
 
     def users_with_role(self, role_key: str) -> list[int]:
-        return list(self.session.execute(
-            select(user_roles.c.user_id).join(roles, roles.c.id == user_roles.c.role_id).join(
-                users, users.c.id == user_roles.c.user_id).where(and_(
-                    roles.c.tenant_id == self.tenant_id, roles.c.key == role_key, users.c.is_active.is_(True)))
-            .order_by(user_roles.c.user_id)).scalars())
+        found = list(self.session.execute(_WITH_ROLE, {"tenant_id": self.tenant_id, "role": role_key}).scalars())
+        self.known_active.update(found)
+        return found
 
     def department_head(self, user_id: int, level: int) -> int | None:
         """The head ``level`` departments up from the user's own; a department without a head
@@ -52,10 +63,11 @@ class SqlDirectory:
 
     def active_users(self, ids: Iterable[int]) -> list[int]:
         ids = list(ids)
-        if not ids:
-            return []
-        return list(self.session.execute(select(users.c.id).where(and_(
-            users.c.tenant_id == self.tenant_id, users.c.id.in_(ids), users.c.is_active.is_(True)))).scalars())
+        unknown = [i for i in ids if i not in self.known_active]
+        if unknown:
+            self.known_active.update(self.session.execute(_ACTIVE, {"tenant_id": self.tenant_id,
+                                                                    "ids": unknown}).scalars())
+        return [i for i in ids if i in self.known_active]
 
     def admins(self) -> list[int]:
         return list(self.session.execute(select(users.c.id).where(and_(
@@ -71,11 +83,23 @@ class SqlDirectory:
 
 # ---------------------------------------------------------------------------- delegations
 
+_DELEGATES = (select(dl.c.user_id, dl.c.delegate_id).join(users, users.c.id == dl.c.delegate_id)
+              .where(and_(dl.c.tenant_id == bindparam("tenant_id"), dl.c.user_id.in_(bindparam("ids", expanding=True)),
+                          dl.c.revoked_at.is_(None), dl.c.starts_on <= bindparam("on"), dl.c.ends_on >= bindparam("on"),
+                          users.c.is_active.is_(True))).order_by(dl.c.id))
+
+
+def delegates_for(session: Session, tenant_id: int, user_ids: list[int], on: date) -> dict[int, int]:
+    """{user id: delegate id} for those of ``user_ids`` who are away on ``on`` (one query)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(_DELEGATES, {"tenant_id": tenant_id, "ids": list(user_ids), "on": on}).all()
+    return {r.user_id: r.delegate_id for r in rows}       # newest delegation wins (ordered by id)
+
+
 def delegate_of(session: Session, tenant_id: int, user_id: int, on: date) -> int | None:
     """Who takes ``user_id``'s new tasks on ``on`` (an active delegate), else None. No chains."""
-    row = session.execute(select(dl.c.delegate_id).join(users, users.c.id == dl.c.delegate_id).where(and_(
-        dl.c.tenant_id == tenant_id, dl.c.user_id == user_id, dl.c.revoked_at.is_(None),
-        dl.c.starts_on <= on, dl.c.ends_on >= on, users.c.is_active.is_(True))).order_by(dl.c.id.desc())).first()
+    row = session.execute(_DELEGATE, {"tenant_id": tenant_id, "user_id": user_id, "on": on}).first()
     return row.delegate_id if row else None
 
 

@@ -167,6 +167,7 @@ def history(session: Session, actor: Actor, form_key: str, record_id: int) -> di
     if instance is None:
         return None
     flow = flows.flow_of(session, instance)
+    flows.flush_events(session)
     rows = session.execute(select(flow_events).where(flow_events.c.instance_id == instance["id"])
                            .order_by(flow_events.c.id)).mappings().all()
     events = [dict(r) for r in rows]

@@ -9,10 +9,12 @@ Task actions live in :mod:`engine.services.flow_actions`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, bindparam, insert, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from engine.definitions import form_scope
@@ -25,8 +27,8 @@ from engine.flows.model import FlowDef, NodeDef
 from engine.flows.runtime import Effects, InstanceState
 from engine.i18n import msg
 from engine.services import flow_defs
-from engine.services.flow_directory import SqlDirectory, delegate_of
-from engine.storage import form_store, records
+from engine.services.flow_directory import SqlDirectory, delegate_of, delegates_for
+from engine.storage import form_store, naming
 from engine.storage.flow_tables import flow_events, flow_instances, flow_tasks, work_calendars
 from engine.types import Actor
 
@@ -42,7 +44,7 @@ class Move:
     actor: Actor
     row: dict
     flow: FlowDef
-    values: dict
+    known_values: dict | None       # the record's values, read on first use (most moves need none)
     now: datetime
 
     @property
@@ -50,9 +52,39 @@ class Move:
         return self.row["tenant_id"]
 
     @property
+    def values(self) -> dict:
+        if self.known_values is None:
+            self.known_values = _record_values(self.session, self.actor, self.row["form_key"], self.row["record_id"],
+                                               check_access=False)
+        return self.known_values
+
+    @values.setter
+    def values(self, values: dict) -> None:
+        self.known_values = values
+
+    def lazy_values(self) -> "LazyValues":
+        return LazyValues(self)
+
+    @property
     def state(self) -> InstanceState:
         r = self.row
         return InstanceState(r["state"], r["run"], list(r["tokens"] or []), dict(r["joins"] or {}))
+
+
+class LazyValues(Mapping):
+    """The record's values of a move, read from the database only if an expression asks."""
+
+    def __init__(self, move: Move):
+        self.move = move
+
+    def __getitem__(self, key: str) -> Any:
+        return self.move.values[key]
+
+    def __iter__(self):
+        return iter(self.move.values)
+
+    def __len__(self) -> int:
+        return len(self.move.values)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -62,11 +94,13 @@ def _now(now: datetime | None) -> datetime:
 # ---------------------------------------------------------------------------- starting
 
 def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, flow_key: str | None = None,
-               *, now: datetime | None = None, check_access: bool = True) -> int:
+               *, now: datetime | None = None, check_access: bool = True, values: dict | None = None,
+               new_record: bool = False) -> int:
     """Start ``flow_key`` (default: the form's auto-start flow) on a record; returns the instance id.
 
     The actor becomes the submitter: they must be able to read the record. A record runs at
-    most one instance at a time (Conflict otherwise).
+    most one instance at a time (Conflict otherwise). ``values``/``new_record``: the record was
+    just created in this transaction with these values (nothing to re-read, no instance yet).
     """
     now = _now(now)
     flow = (flow_defs.load_flow_version(session, actor.tenant_id, flow_key) if flow_key
@@ -75,29 +109,34 @@ def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, fl
         raise NotFound(msg("表单“{f}”没有审批流程", "Form '{f}' has no approval flow", f=form_key))
     if flow.form != form_key:
         raise Conflict(msg("流程“{k}”不属于表单“{f}”", "Flow '{k}' is not a flow of form '{f}'", k=flow.key, f=form_key))
-    values = _record_values(session, actor, form_key, record_id, check_access)
-    if active_instance(session, actor.tenant_id, form_key, record_id, lock=True) is not None:
+    if values is None:
+        values = _record_values(session, actor, form_key, record_id, check_access)
+    if not new_record and active_instance(session, actor.tenant_id, form_key, record_id, lock=True) is not None:
         raise Conflict(msg("记录 {i} 已有进行中的流程", "Record {i} already has a flow in progress", i=record_id))
     state, effects = runtime.start(flow, values, _condition(session, actor, flow))
-    instance_id = session.execute(insert(flow_instances).values(
+    row = session.execute(_NEW_INSTANCE, dict(
         tenant_id=actor.tenant_id, flow_key=flow.key, flow_version=flow.version, form_key=form_key,
         record_id=record_id, state=state.state, submitter_id=actor.user_id, run=1, tokens=[], joins={},
-        started_at=now, updated_at=now, lock_version=0).returning(flow_instances.c.id)).scalar_one()
-    move = Move(session, actor, _instance_row(session, actor.tenant_id, instance_id, lock=False), flow, values, now)
+        returned_to=None, started_at=now, updated_at=now, ended_at=None, lock_version=0)).mappings().one()
+    move = Move(session, actor, dict(row), flow, values, now)
     event(move, "submitted", flow.start.id)
     persist(move, state, effects)
-    return instance_id
+    return row["id"]
+
+
+_NEW_INSTANCE = insert(flow_instances).returning(*flow_instances.c)
 
 
 def start_if_configured(session: Session, actor: Actor, form_key: str, record_id: int,
-                        *, now: datetime | None = None) -> int | None:
+                        *, now: datetime | None = None, values: dict | None = None) -> int | None:
     """Start the form's auto-start flow on a new record, if it has one (every write path calls this)."""
     if not form_store.has_flows(session, actor.tenant_id, form_key):     # no extra query for most forms
         return None
     flow = flow_defs.auto_flow_for(session, actor.tenant_id, form_key)
     if flow is None or actor.user_id is None:
         return None
-    return start_flow(session, actor, form_key, record_id, flow.key, now=now, check_access=False)
+    return start_flow(session, actor, form_key, record_id, flow.key, now=now, check_access=False, values=values,
+                      new_record=values is not None)
 
 
 def before_record_delete(session: Session, actor: Actor, form_key: str, record_id: int, reason: str | None,
@@ -130,28 +169,37 @@ def _record_values(session: Session, actor: Actor, form_key: str, record_id: int
     return dict(record_service.get_record(session, reader, form_key, record_id).values)
 
 
+fi, ft = flow_instances, flow_tasks
+_INSTANCE = select(fi).where(and_(fi.c.tenant_id == bindparam("tenant_id"), fi.c.id == bindparam("instance_id")))
+_INSTANCE_LOCKED = _INSTANCE.with_for_update()
+
+
 def _instance_row(session: Session, tenant_id: int, instance_id: int, lock: bool = True) -> dict:
-    stmt = select(flow_instances).where(and_(flow_instances.c.tenant_id == tenant_id, flow_instances.c.id == instance_id))
-    row = session.execute(stmt.with_for_update() if lock else stmt).mappings().first()
+    row = session.execute(_INSTANCE_LOCKED if lock else _INSTANCE,
+                          {"tenant_id": tenant_id, "instance_id": instance_id}).mappings().first()
     if row is None:
         raise NotFound(msg("流程实例 {i} 不存在", "Flow instance {i} does not exist", i=instance_id))
     return dict(row)
 
 
+_OF_RECORD = and_(fi.c.tenant_id == bindparam("tenant_id"), fi.c.form_key == bindparam("form_key"),
+                  fi.c.record_id == bindparam("record_id"))
+_LATEST = select(fi).where(_OF_RECORD).order_by(fi.c.id.desc()).limit(1)
+_ACTIVE = select(fi).where(and_(_OF_RECORD, fi.c.state.in_((RUNNING, "returned", "withdrawn")))) \
+    .order_by(fi.c.id.desc()).limit(1)
+_ACTIVE_LOCKED = _ACTIVE.with_for_update()
+
+
 def active_instance(session: Session, tenant_id: int, form_key: str, record_id: int, lock: bool = False) -> dict | None:
     """The record's instance that is running, returned or withdrawn (not finished), if any."""
-    stmt = select(flow_instances).where(and_(
-        flow_instances.c.tenant_id == tenant_id, flow_instances.c.form_key == form_key,
-        flow_instances.c.record_id == record_id,
-        flow_instances.c.state.in_((RUNNING, "returned", "withdrawn")))).order_by(flow_instances.c.id.desc())
-    row = session.execute((stmt.with_for_update() if lock else stmt).limit(1)).mappings().first()
+    row = session.execute(_ACTIVE_LOCKED if lock else _ACTIVE,
+                          {"tenant_id": tenant_id, "form_key": form_key, "record_id": record_id}).mappings().first()
     return dict(row) if row else None
 
 
 def latest_instance(session: Session, tenant_id: int, form_key: str, record_id: int) -> dict | None:
-    row = session.execute(select(flow_instances).where(and_(
-        flow_instances.c.tenant_id == tenant_id, flow_instances.c.form_key == form_key,
-        flow_instances.c.record_id == record_id)).order_by(flow_instances.c.id.desc()).limit(1)).mappings().first()
+    row = session.execute(_LATEST, {"tenant_id": tenant_id, "form_key": form_key, "record_id": record_id}) \
+        .mappings().first()
     return dict(row) if row else None
 
 
@@ -160,21 +208,47 @@ def flow_of(session: Session, row: Mapping[str, Any]) -> FlowDef:
     return flow_defs.load_flow_version(session, row["tenant_id"], row["flow_key"], row["flow_version"])
 
 
+# a task and its instance, both locked (PostgreSQL re-reads locked rows that changed while it waited)
+_TASK_WITH_INSTANCE = (select(*[c.label(f"i_{c.name}") for c in fi.c], *[c.label(f"t_{c.name}") for c in ft.c])
+                       .select_from(ft.join(fi, fi.c.id == ft.c.instance_id))
+                       .where(and_(ft.c.id == bindparam("task_id"), ft.c.tenant_id == bindparam("tenant_id"),
+                                   fi.c.tenant_id == bindparam("tenant_id"))).with_for_update())
+
+
+def load_move_for_task(session: Session, actor: Actor, task_id: int,
+                       now: datetime | None = None) -> tuple[Move, dict] | None:
+    """(the locked instance's move, the task) in one statement; None when the tenant has no such task."""
+    row = session.execute(_TASK_WITH_INSTANCE, {"tenant_id": actor.tenant_id, "task_id": task_id}).mappings().first()
+    if row is None:
+        return None
+    instance = {k[2:]: v for k, v in row.items() if k.startswith("i_")}
+    task = {k[2:]: v for k, v in row.items() if k.startswith("t_")}
+    return Move(session, actor, instance, flow_of(session, instance), None, _now(now)), task
+
+
 def load_move(session: Session, actor: Actor, instance_id: int, now: datetime | None = None) -> Move:
-    """The instance locked for a transition, with its flow version and the record's values."""
+    """The instance locked for a transition, with its flow version (the record's values are read
+    when an expression or a step needs them)."""
     row = _instance_row(session, actor.tenant_id, instance_id, lock=True)
     flow = flow_defs.load_flow_version(session, actor.tenant_id, row["flow_key"], row["flow_version"])
-    values = _record_values(session, actor, row["form_key"], row["record_id"], check_access=False)
-    return Move(session, actor, row, flow, values, _now(now))
+    return Move(session, actor, row, flow, None, _now(now))
+
+
+def _evaluator(session: Session, actor: Actor, form_key: str):
+    """evaluate(expression, values) against the form's scope (the form is loaded on first use)."""
+    ctx, scope = EvalContext(user_id=actor.user_id, lang=actor.lang), []
+
+    def evaluate(source: str, values: Mapping[str, Any]) -> Any:
+        if not scope:
+            scope.append(form_scope(form_store.load_published(session, actor.tenant_id, form_key).form))
+        data = values if isinstance(values, dict) else dict(values)
+        return compile_expression(source, scope[0]).evaluate(data, ctx)
+    return evaluate
 
 
 def _condition(session: Session, actor: Actor, flow: FlowDef):
-    form = form_store.load_published(session, actor.tenant_id, flow.form).form
-    scope, ctx = form_scope(form), EvalContext(user_id=actor.user_id, lang=actor.lang)
-
-    def holds(source: str, values: Mapping[str, Any]) -> bool:
-        return compile_expression(source, scope).evaluate(values, ctx) is True
-    return holds
+    evaluate = _evaluator(session, actor, flow.form)
+    return lambda source, values: evaluate(source, values) is True
 
 
 def condition_for(move: Move):
@@ -203,13 +277,16 @@ def persist(move: Move, state: InstanceState, effects: Effects) -> None:
         event(move, "approved", None)
     values = {"state": state.state, "run": state.run, "tokens": state.tokens, "joins": state.joins,
               "updated_at": move.now, "lock_version": version, "ended_at": move.now if ended else None}
-    done = move.session.execute(update(flow_instances).where(and_(
-        flow_instances.c.id == move.row["id"], flow_instances.c.lock_version == move.row["lock_version"]))
-        .values(**values))
+    done = move.session.execute(_MOVE_INSTANCE, {**values, "i_id": move.row["id"],
+                                                 "i_lock": move.row["lock_version"]})
     if done.rowcount != 1:      # only possible if the row was not locked: never write a lost update
         raise Conflict(msg("流程刚被他人处理，请刷新后重试", "Someone else just moved this flow; refresh and retry"))
     move.row.update(values)
     _set_record_flow_state(move, state)
+
+
+_MOVE_INSTANCE = update(fi).where(and_(fi.c.id == bindparam("i_id"), fi.c.lock_version == bindparam("i_lock"))) \
+    .values({k: bindparam(k) for k in ("state", "run", "tokens", "joins", "updated_at", "lock_version", "ended_at")})
 
 
 def _label(label) -> dict | None:
@@ -217,17 +294,49 @@ def _label(label) -> dict | None:
 
 
 def _set_record_flow_state(move: Move, state: InstanceState) -> None:
-    pub = form_store.load_published(move.session, move.tenant_id, move.row["form_key"])
-    table = records.top_table(pub.spec)
     shown = state.state if state.state != RUNNING else "running:" + ",".join(state.tokens)
-    move.session.execute(update(table).where(and_(table.c.tenant_id == move.tenant_id,
-                                                  table.c.id == move.row["record_id"])).values(flow_state=shown[:255]))
+    move.session.execute(_flow_state_stmt(naming.record_table_name(move.tenant_id, move.row["form_key"])),
+                         {"t_id": move.tenant_id, "r_id": move.row["record_id"], "flow_state": shown[:255]})
+
+
+@lru_cache(maxsize=1024)
+def _flow_state_stmt(table_name: str):
+    """UPDATE of the record's flow_state (a system column of every record table: the name and these
+    three columns are all it needs, so no definition has to be loaded)."""
+    table = Table(naming.safe_sql_name(table_name), MetaData(), Column("id", BigInteger),
+                  Column("tenant_id", BigInteger), Column("flow_state", String(255)))
+    return update(table).where(and_(table.c.tenant_id == bindparam("t_id"), table.c.id == bindparam("r_id"))) \
+        .values(flow_state=bindparam("flow_state"))
+
+
+_EVENT = insert(flow_events)
+_PENDING = "qms.flow_events"      # session.info: timeline entries written at the latest before commit
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    flush_events(session)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def drop_events(session: Session) -> None:
+    """Forget collected timeline entries (their transaction or savepoint was rolled back)."""
+    session.info.pop(_PENDING, None)
+
+
+def flush_events(session: Session) -> None:
+    """Write the timeline entries collected in this transaction (one statement for all of them);
+    readers of ``flow_events`` call it first, and every commit does."""
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.execute(_EVENT, pending)
 
 
 def event(move: Move, kind: str, node_id: str | None, *, task_id: int | None = None, comment: str | None = None,
           data: dict | None = None, actor_id: int | None = -1) -> None:
-    """One timeline entry of the instance (``actor_id`` default: the acting user)."""
-    move.session.execute(insert(flow_events).values(
+    """One timeline entry of the instance (``actor_id`` default: the acting user), written with the
+    transaction: an entry exists exactly when the change it describes does."""
+    move.session.info.setdefault(_PENDING, []).append(dict(
         tenant_id=move.tenant_id, instance_id=move.row["id"], form_key=move.row["form_key"],
         record_id=move.row["record_id"], at=move.now, actor_id=move.actor.user_id if actor_id == -1 else actor_id,
         kind=kind, node_id=node_id, task_id=task_id, comment=comment, data=data))
@@ -235,19 +344,19 @@ def event(move: Move, kind: str, node_id: str | None, *, task_id: int | None = N
 
 def close_node_tasks(move: Move, node_id: str, status: str) -> None:
     """Every task of the node still expecting someone is closed (status cancelled, no timer)."""
-    move.session.execute(update(flow_tasks).where(and_(
-        flow_tasks.c.instance_id == move.row["id"], flow_tasks.c.node_id == node_id,
-        flow_tasks.c.status.in_(OPEN))).values(status=status, next_timer_at=None))
+    move.session.execute(_CLOSE_NODE, {"i_id": move.row["id"], "n_id": node_id, "new_status": status})
+
+
+_CLOSE_NODE = update(ft).where(and_(ft.c.instance_id == bindparam("i_id"), ft.c.node_id == bindparam("n_id"),
+                                    ft.c.status.in_(OPEN))).values(status=bindparam("new_status"), next_timer_at=None)
 
 
 # ---------------------------------------------------------------------------- tasks
 
 def assignees_of(move: Move, specs) -> list[int]:
     directory = SqlDirectory(move.session, move.tenant_id)
-    scope_form = form_store.load_published(move.session, move.tenant_id, move.flow.form).form
-    ctx = EvalContext(user_id=move.actor.user_id, lang=move.actor.lang)
-    evaluate = lambda src, values: compile_expression(src, form_scope(scope_form)).evaluate(values, ctx)  # noqa: E731
-    return resolve(specs, AssigneeContext(move.row["submitter_id"], move.values, directory, evaluate))
+    evaluate = _evaluator(move.session, move.actor, move.flow.form)
+    return resolve(specs, AssigneeContext(move.row["submitter_id"], move.lazy_values(), directory, evaluate))
 
 
 def _create_tasks(move: Move, node: NodeDef, kind: str | None = None, entry: int | None = None) -> None:
@@ -258,21 +367,28 @@ def _create_tasks(move: Move, node: NodeDef, kind: str | None = None, entry: int
     kind = kind or node.type
     entry = entry if entry is not None else move.row["lock_version"] + 1
     due, timer = deadline_of(move, node)
+    away = delegates_for(move.session, move.tenant_id, people, move.now.date())
     for slot, user_id in enumerate(people):
         status = "done" if kind == "cc" else ("queued" if node.mode == "sequence" and slot > 0 else "open")
         insert_task(move, node.id, entry, kind, slot, 0, user_id, status,
-                    due if status == "open" else None, timer if status == "open" else None)
+                    due if status == "open" else None, timer if status == "open" else None, delegate=away.get(user_id, 0))
     event(move, "cc" if kind == "cc" else "entered", node.id, data={"assignees": people}, actor_id=None)
 
 
 def insert_task(move: Move, node_id: str, entry: int, kind: str, slot: int, seq: int, user_id: int, status: str,
-                due: datetime | None, timer: datetime | None, added_by: int | None = None) -> int:
-    """A task row; the assignee's standing delegation (if any today) takes it instead."""
-    delegate = delegate_of(move.session, move.tenant_id, user_id, move.now.date())
-    return move.session.execute(insert(flow_tasks).values(
+                due: datetime | None, timer: datetime | None, added_by: int | None = None,
+                delegate: int | None = None) -> int:
+    """A task row; the assignee's standing delegation (if any today) takes it instead
+    (``delegate``: already looked up — 0 for none; None: look it up here)."""
+    if delegate is None:
+        delegate = delegate_of(move.session, move.tenant_id, user_id, move.now.date())
+    return move.session.execute(_NEW_TASK, dict(
         tenant_id=move.tenant_id, instance_id=move.row["id"], node_id=node_id, entry=entry, kind=kind, slot=slot,
         seq=seq, assignee_id=delegate or user_id, delegated_from=user_id if delegate else None, status=status,
-        created_at=move.now, due_at=due, next_timer_at=timer, added_by=added_by).returning(flow_tasks.c.id)).scalar_one()
+        created_at=move.now, due_at=due, next_timer_at=timer, added_by=added_by, reminders=0)).scalar_one()
+
+
+_NEW_TASK = insert(ft).returning(ft.c.id)
 
 
 def deadline_of(move: Move, node: NodeDef, start: datetime | None = None) -> tuple[datetime | None, datetime | None]:

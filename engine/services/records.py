@@ -214,7 +214,7 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
                       audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now,
                       first=records.ids_never_reused(session, pub.spec))
     from engine.services import flows
-    flows.start_if_configured(session, actor, form_key, record.id, now=now)
+    flows.start_if_configured(session, actor, form_key, record.id, now=now, values=dict(record.values))
     return _shown(record, allowed)
 
 

@@ -46,8 +46,25 @@ def _signature_hash(row: dict) -> str:
                     "signed_at": signed_at.isoformat(timespec="microseconds")})
 
 
+class SignatureRejected(RecordValidationError):
+    """A wrong signing password. The action is undone, so its caller records the failed attempt
+    afterwards with :func:`record_rejection` (in the transaction that follows the rollback) —
+    otherwise guessing would never reach the rate limit."""
+
+    def __init__(self, tenant_id: int, email: str, at):
+        super().__init__([FieldProblem("password", msg(
+            "密码不正确，签名需要重新输入你的登录密码", "Wrong password: signing needs your sign-in password again"))])
+        self.tenant_id, self.email, self.at = tenant_id, email, at
+
+
+def record_rejection(session: Session, rejected: SignatureRejected) -> None:
+    """Count a failed signing attempt like a failed sign-in (after the action was rolled back)."""
+    session.execute(insert(login_attempts).values(tenant_id=rejected.tenant_id, email=rejected.email, ip=None,
+                                                  at=rejected.at, success=False))
+
+
 def check_password(session: Session, actor: Actor, password: str | None, now) -> dict:
-    """The signer's user row when ``password`` is theirs; a field error otherwise (rate-limited)."""
+    """The signer's user row when ``password`` is theirs; SignatureRejected otherwise (rate-limited)."""
     user = session.execute(select(users).where(and_(users.c.tenant_id == actor.tenant_id,
                                                     users.c.id == actor.user_id))).mappings().first()
     if user is None:
@@ -56,11 +73,10 @@ def check_password(session: Session, actor: Actor, password: str | None, now) ->
     if wait:
         raise TooManyAttempts(wait)
     ok = isinstance(password, str) and bool(password) and verify_password(user["password_hash"], password)
-    session.execute(insert(login_attempts).values(tenant_id=actor.tenant_id, email=user["email"], ip=None, at=now,
-                                                  success=ok))
     if not ok:
-        raise RecordValidationError([FieldProblem("password", msg(
-            "密码不正确，签名需要重新输入你的登录密码", "Wrong password: signing needs your sign-in password again"))])
+        raise SignatureRejected(actor.tenant_id, user["email"], now)
+    session.execute(insert(login_attempts).values(tenant_id=actor.tenant_id, email=user["email"], ip=None, at=now,
+                                                  success=True))
     return dict(user)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import Table, and_, delete, func, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
@@ -302,10 +302,21 @@ def _spec_at(spec: TableSpec, path: tuple[str, ...]) -> TableSpec:
 
 # ---------------------------------------------------------------------------- reading
 
+@lru_cache(maxsize=1024)
+def _top_row_stmt(top: Table):
+    return select(top).where(and_(top.c.id == bindparam("record_id"), top.c.tenant_id == bindparam("tenant_id")))
+
+
+@lru_cache(maxsize=2048)
+def _child_rows_stmt(table: Table):
+    return (select(table).where(and_(table.c.tenant_id == bindparam("tenant_id"),
+                                     table.c.record_id.in_(bindparam("ids", expanding=True))))
+            .order_by(table.c.parent_id, table.c.row_order, table.c.id))
+
+
 def top_row(session: Session, spec: TableSpec, tenant_id: int, record_id: int) -> Mapping | None:
     """The record's own row (system columns and field columns) or None."""
-    top = sa_tables(spec)[()]
-    return session.execute(select(top).where(and_(top.c.id == record_id, top.c.tenant_id == tenant_id))) \
+    return session.execute(_top_row_stmt(sa_tables(spec)[()]), {"record_id": record_id, "tenant_id": tenant_id}) \
         .mappings().first()
 
 
@@ -317,10 +328,8 @@ def child_rows(session: Session, spec: TableSpec, tenant_id: int, record_ids: li
     for path, table in sa_tables(spec).items():
         if not path:
             continue
-        stmt = (select(table).where(and_(table.c.tenant_id == tenant_id, table.c.record_id.in_(record_ids)))
-                .order_by(table.c.parent_id, table.c.row_order, table.c.id))
         groups = out.setdefault(path, {})
-        for row in session.execute(stmt).mappings():
+        for row in session.execute(_child_rows_stmt(table), {"tenant_id": tenant_id, "ids": list(record_ids)}).mappings():
             groups.setdefault(row["parent_id"], []).append(row)
     return out
 

@@ -112,7 +112,8 @@ def get_task(task_id: int):
 
 @bp.post("/tasks/<int:task_id>/<action>")
 def act(task_id: int, action: str):
-    task = flow_actions.act(db(), current_actor(), task_id, action, _params(json_object()))
+    task = flow_actions.act_counting_failures(db(), current_actor(), task_id, action, _params(json_object()),
+                                              commit=commit)
     commit()
     return jsonify(json_ready(_task_json(task)))
 

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from engine.access import form_access
 from engine.errors import Conflict, ExpressionError, NotFound, PermissionDenied, QMSError
 from engine.i18n import msg
-from engine.services import exports
+from engine.services import exports, flow_queries
 from engine.services import forms as form_service
 from engine.services import records as record_service
 from engine.services.names import names_for
@@ -112,7 +112,8 @@ def detail(form_key: str, record_id: int):
     fields = [f for f in shown_form.fields if f.key not in access.hidden_fields]
     labels = {f.key: label(f.label) for f in shown_form.fields}
     return render_template("records/detail.html", form=form, record=record, fields=fields, history=history,
-                           labels=labels, access=access, names=names_for(db(), actor, fields, [record.data]))
+                           labels=labels, access=access, names=names_for(db(), actor, fields, [record.data]),
+                           flow=flow_queries.history(db(), actor, form_key, record_id))
 
 
 @bp.post("/f/<form_key>/<int:record_id>/delete")

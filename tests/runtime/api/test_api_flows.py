@@ -49,3 +49,17 @@ def test_an_integrator_runs_an_approval_through_the_api(client, tenant_a):
     assert [n["status"] for n in history["diagram"]] == ["done", "done", "done"]
     record = client.get(f"/api/v1/forms/inspection/records/{created['id']}", headers=admin).get_json()
     assert record["data"]["defects"] == 0 and record["meta"]["flow_state"] == "approved"
+
+
+def test_wrong_signing_passwords_are_counted_and_rate_limited(client, tenant_a):
+    admin = bearer(tenant_a.admin_token)
+    tenant_a.role("qe", "form:inspection", {"read": "all"})
+    _email, qe_token = tenant_a.user("qe")
+    assert client.post("/api/v1/flows", json=FLOW, headers=admin).status_code == 201
+    client.post("/api/v1/forms/inspection/records", json={"data": {"lot_no": "L2", "qty": 1}}, headers=admin)
+    task = client.get("/api/v1/tasks", headers=bearer(qe_token)).get_json()["items"][0]["id"]
+    codes = [client.post(f"/api/v1/tasks/{task}/approve", json={"password": f"guess-{i}"},
+                         headers=bearer(qe_token)).status_code for i in range(6)]
+    assert codes[:5] == [422] * 5 and codes[5] == 429                    # locked after five wrong guesses
+    locked = client.post(f"/api/v1/tasks/{task}/approve", json={"password": PASSWORD}, headers=bearer(qe_token))
+    assert locked.status_code == 429                                     # even the right one, until it expires
