@@ -8,9 +8,10 @@ the parent by record id and serial number (a CSV file holds only the form's own 
 from __future__ import annotations
 
 import io
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import BinaryIO, Iterator, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.definitions.model import FieldDef, FormDef
@@ -23,7 +24,8 @@ from engine.services import records as record_service
 from engine.storage import form_store
 from engine.storage.records import Record
 from engine.tabular import CsvWriter, XlsxWriter
-from engine.tabular.columns import PARENT_ROW, RECORD_ID, ROW_ID, SERIAL_NO, field_headers, system_header
+from engine.tabular.columns import (APPROVAL, PARENT_ROW, RECORD_ID, ROW_ID, SERIAL_NO, SIGNATURES, field_headers,
+                                    system_header)
 from engine.tabular.values import to_cell
 from engine.types import Actor
 
@@ -69,18 +71,39 @@ def write_export(out: BinaryIO, session: Session, actor: Actor, form_key: str, f
     hidden = granted.hidden_fields
     top, subs = _columns(form, columns, hidden)
     writer = XlsxWriter() if fmt == "xlsx" else CsvWriter(out)
+    flows = form_store.has_flows(session, actor.tenant_id, form_key)
+    approval = [system_header(APPROVAL, lang), system_header(SIGNATURES, lang)] if flows else []
     main = writer.add_sheet(label_text(form.label, lang) or form.key,
-                            [system_header(RECORD_ID, lang), system_header(SERIAL_NO, lang)] + field_headers(top, lang))
+                            [system_header(RECORD_ID, lang), system_header(SERIAL_NO, lang)] + field_headers(top, lang)
+                            + approval)
     sheets = _sub_sheets(writer, subs, lang, hidden) if fmt == "xlsx" else []
     count = 0
-    for record in _records(session, actor, form_key, filter, sort, now, tz):
-        writer.write_row([record.id, record.serial_no] + [to_cell(f, record.data.get(f.key), lang, tz) for f in top],
-                         main)
-        for path, fields, title in sheets:
-            _write_rows(writer, title, record, record.data, path, fields, None, lang, tz)
-        count += 1
+    for page in _pages(session, actor, form_key, filter, sort, now, tz):
+        signed = _signatures(session, actor.tenant_id, form_key, [r.id for r in page], lang) if flows else {}
+        for record in page:
+            extra = [record.flow_state or "", signed.get(record.id, "")] if flows else []
+            writer.write_row([record.id, record.serial_no]
+                             + [to_cell(f, record.data.get(f.key), lang, tz) for f in top] + extra, main)
+            for path, fields, title in sheets:
+                _write_rows(writer, title, record, record.data, path, fields, None, lang, tz)
+            count += 1
     writer.save(out)
     return count
+
+
+def _signatures(session: Session, tenant_id: int, form_key: str, ids: list[int], lang: str) -> dict[int, str]:
+    """The e-signatures of each record as text (21 CFR 11.50: printed name, UTC time, meaning)."""
+    from engine.storage.flow_tables import flow_signatures as sigs
+    rows = session.execute(select(sigs.c.record_id, sigs.c.printed_name, sigs.c.signed_at, sigs.c.meaning_label)
+                           .where(sigs.c.tenant_id == tenant_id, sigs.c.form_key == form_key,
+                                  sigs.c.record_id.in_(ids)).order_by(sigs.c.id)).all() if ids else []
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        meaning = (r.meaning_label or {}).get(lang) or (r.meaning_label or {}).get("en") or ""
+        signed = r.signed_at.astimezone(timezone.utc) if r.signed_at.tzinfo else r.signed_at
+        at = signed.replace(tzinfo=None).isoformat(sep=" ", timespec="minutes")
+        out.setdefault(r.record_id, []).append(f"{r.printed_name} · {meaning} · {at} UTC")
+    return {k: "; ".join(v) for k, v in out.items()}
 
 
 def _columns(form: FormDef, columns: Sequence[str] | None, hidden: frozenset) -> tuple[list[FieldDef], list[FieldDef]]:
@@ -125,13 +148,14 @@ def _write_rows(writer, title, record: Record, data: dict, path, fields, parent_
         writer.write_row(link + [row.get("id")] + [to_cell(f, row.get(f.key), lang, tz) for f in fields], title)
 
 
-def _records(session, actor, form_key, filter, sort, now, tz) -> Iterator[Record]:
+def _pages(session, actor, form_key, filter, sort, now, tz) -> Iterator[list[Record]]:
     """Every matching record, one page of :data:`PAGE` at a time."""
     page = 1
     while True:
         result = record_service.query_records(session, actor, form_key, filter=filter, sort=sort, page=page,
                                               per_page=PAGE, now=now, tz=tz)
-        yield from result.items
+        if result.items:
+            yield result.items
         if not result.items or page * PAGE >= result.total:
             return
         page += 1

@@ -20,7 +20,11 @@ SERIAL_NO = "serial_no"
 PARENT_ROW = "parent_row_id"
 ROW_ID = "row_id"
 ERRORS = "import_errors"
+APPROVAL = "approval_state"
+SIGNATURES = "signatures"
 SYSTEM_LABELS = {
+    APPROVAL: Msg("审批状态", "Approval state"),
+    SIGNATURES: Msg("电子签名", "E-signatures"),
     RECORD_ID: Msg("记录 ID", "Record ID"),
     SERIAL_NO: Msg("编号", "Serial no."),
     PARENT_ROW: Msg("上级行 ID", "Parent row ID"),

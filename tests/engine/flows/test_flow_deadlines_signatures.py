@@ -109,3 +109,20 @@ def test_batch_approve_reports_each_task(db_engine, actor):
         done = flow_actions.batch_approve(s, world["quinn"], ids + [999999], password="sign-it-123", now=T0)
     assert [done[i] for i in ids] == [None, None, None] and "999999" in done[999999]
     assert {world.instance(r)["state"] for r in rids} == {"approved"}
+
+
+def test_exports_carry_the_approval_state_and_signatures_and_import_back(world_signed):
+    import csv
+    import io
+    from engine.services import exports, imports
+    world, rid = world_signed
+    with world.session() as s:
+        data = exports.export_records(s, world.admin, "ncr", "csv", lang="en")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    header, row = rows[0], next(r for r in rows[1:] if r[0] == str(rid))
+    assert header[-2:] == ["Approval state", "E-signatures"]
+    assert row[-2] == "approved" and row[-1].startswith("Quinn · Reviewed · ") and row[-1].endswith(" UTC")
+    with world.session() as s:
+        report = imports.import_records(s, world.admin, "ncr", data, "ncr.csv", mode="upsert", key_field="subject",
+                                        dry_run=True)
+    assert {"Approval state", "E-signatures"} <= set(report.ignored_columns)
