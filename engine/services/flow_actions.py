@@ -53,8 +53,8 @@ def act(session: Session, actor: Actor, task_id: int, action: str, params: TaskA
     move, task = found
     if task["status"] != "open" or move.row["state"] != flows.RUNNING:
         raise Conflict(msg("任务 {i} 已经处理过了", "Task {i} has already been handled", i=task_id))
-    handler(move, task, params)
-    return dict(session.execute(select(flow_tasks).where(flow_tasks.c.id == task_id)).mappings().one())
+    handler(move, task, params)          # keeps ``task`` as it is stored now
+    return task
 
 
 def _handler(action: str):
@@ -92,6 +92,7 @@ def _close(move: Move, task: dict, status: str, comment: str | None = None, sign
                                          "t_comment": comment, "sig": signature_id})
     if done.rowcount != 1:
         raise Conflict(msg("任务 {i} 已经处理过了", "Task {i} has already been handled", i=task["id"]))
+    task.update(status=status, acted_at=move.now, comment=comment, next_timer_at=None, signature_id=signature_id)
 
 
 def _node_tasks(move: Move, task: dict) -> list[dict]:
@@ -241,6 +242,7 @@ def transfer(move: Move, task: dict, params: TaskAction) -> None:
     user = _other_user(move, params, task)
     move.session.execute(update(flow_tasks).where(and_(flow_tasks.c.id == task["id"], flow_tasks.c.status == "open"))
                          .values(assignee_id=user, delegated_from=None))
+    task.update(assignee_id=user, delegated_from=None)
     flows.event(move, "transfer", task["node_id"], task_id=task["id"], comment=params.comment,
                 data={"from": task["assignee_id"], "to": user})
 
@@ -251,6 +253,7 @@ def add_before(move: Move, task: dict, params: TaskAction) -> None:
     user = _other_user(move, params, task)
     move.session.execute(update(flow_tasks).where(flow_tasks.c.id == task["id"]).values(
         status="waiting", next_timer_at=None))
+    task.update(status="waiting", next_timer_at=None)
     node = move.flow.node(task["node_id"])
     due, timer = flows.deadline_of(move, node)
     flows.insert_task(move, node.id, task["entry"], task["kind"], task["slot"], task["seq"] + 1, user, "open",

@@ -17,12 +17,20 @@ from engine.types import Actor
 MAX_TREE_DEPTH = 50
 
 
-_WITH_ROLE = (select(user_roles.c.user_id).join(roles, roles.c.id == user_roles.c.role_id)
-              .join(users, users.c.id == user_roles.c.user_id)
+def _away_today():
+    """The outer join to today's delegation of the user (``on`` parameter), if any."""
+    return and_(dl.c.user_id == users.c.id, dl.c.tenant_id == users.c.tenant_id, dl.c.revoked_at.is_(None),
+                dl.c.starts_on <= bindparam("on"), dl.c.ends_on >= bindparam("on"))
+
+
+_WITH_ROLE = (select(user_roles.c.user_id, dl.c.delegate_id).join(roles, roles.c.id == user_roles.c.role_id)
+              .join(users, users.c.id == user_roles.c.user_id).outerjoin(dl, _away_today())
               .where(and_(roles.c.tenant_id == bindparam("tenant_id"), roles.c.key == bindparam("role"),
-                          users.c.is_active.is_(True))).order_by(user_roles.c.user_id))
-_ACTIVE = select(users.c.id).where(and_(users.c.tenant_id == bindparam("tenant_id"),
-                                        users.c.id.in_(bindparam("ids", expanding=True)), users.c.is_active.is_(True)))
+                          users.c.is_active.is_(True))).order_by(user_roles.c.user_id, dl.c.id))
+# active users among ids, each with today's delegate if they are away (one statement for both)
+_ACTIVE = (select(users.c.id, dl.c.delegate_id).outerjoin(dl, _away_today())
+           .where(and_(users.c.tenant_id == bindparam("tenant_id"), users.c.id.in_(bindparam("ids", expanding=True)),
+                       users.c.is_active.is_(True))).order_by(users.c.id, dl.c.id))
 _DELEGATE = (select(dl.c.delegate_id).join(users, users.c.id == dl.c.delegate_id)
              .where(and_(dl.c.tenant_id == bindparam("tenant_id"), dl.c.user_id == bindparam("user_id"),
                          dl.c.revoked_at.is_(None), dl.c.starts_on <= bindparam("on"), dl.c.ends_on >= bindparam("on"),
@@ -32,14 +40,25 @@ _DELEGATE = (select(dl.c.delegate_id).join(users, users.c.id == dl.c.delegate_id
 class SqlDirectory:
     """Users, roles and department heads of one tenant, read with the caller's session."""
 
-    def __init__(self, session: Session, tenant_id: int):
+    def __init__(self, session: Session, tenant_id: int, on: date | None = None):
         self.session, self.tenant_id = session, tenant_id
+        self.on = on or datetime.now(timezone.utc).date()
         self.known_active: set[int] = set()        # found by a query that already required is_active
+        self.delegates: dict[int, int] = {}        # user → delegate today, for users whose row was read here
+        self.delegates_known: set[int] = set()
 
     def users_with_role(self, role_key: str) -> list[int]:
-        found = list(self.session.execute(_WITH_ROLE, {"tenant_id": self.tenant_id, "role": role_key}).scalars())
-        self.known_active.update(found)
-        return found
+        rows = self.session.execute(_WITH_ROLE, {"tenant_id": self.tenant_id, "role": role_key, "on": self.on}).all()
+        self._remember(rows)
+        return list(dict.fromkeys(user_id for user_id, _ in rows))
+
+    def _remember(self, rows) -> None:
+        """Users read with their delegation (rows of user id, delegate id or None), all active."""
+        for user_id, delegate in rows:
+            self.known_active.add(user_id)
+            self.delegates_known.add(user_id)
+            if delegate is not None and delegate != user_id:
+                self.delegates[user_id] = delegate       # the newest delegation wins (ordered by id)
 
     def department_head(self, user_id: int, level: int) -> int | None:
         """The head ``level`` departments up from the user's own; a department without a head
@@ -65,8 +84,8 @@ class SqlDirectory:
         ids = list(ids)
         unknown = [i for i in ids if i not in self.known_active]
         if unknown:
-            self.known_active.update(self.session.execute(_ACTIVE, {"tenant_id": self.tenant_id,
-                                                                    "ids": unknown}).scalars())
+            self._remember(self.session.execute(_ACTIVE, {"tenant_id": self.tenant_id, "ids": unknown,
+                                                          "on": self.on}).all())
         return [i for i in ids if i in self.known_active]
 
     def admins(self) -> list[int]:

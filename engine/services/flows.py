@@ -95,7 +95,7 @@ def _now(now: datetime | None) -> datetime:
 
 def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, flow_key: str | None = None,
                *, now: datetime | None = None, check_access: bool = True, values: dict | None = None,
-               new_record: bool = False) -> int:
+               new_record: bool = False, flow: FlowDef | None = None) -> int:
     """Start ``flow_key`` (default: the form's auto-start flow) on a record; returns the instance id.
 
     The actor becomes the submitter: they must be able to read the record. A record runs at
@@ -103,7 +103,8 @@ def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, fl
     just created in this transaction with these values (nothing to re-read, no instance yet).
     """
     now = _now(now)
-    flow = (flow_defs.load_flow_version(session, actor.tenant_id, flow_key) if flow_key
+    flow = (flow if flow is not None and flow.key == (flow_key or flow.key)
+            else flow_defs.load_flow_version(session, actor.tenant_id, flow_key) if flow_key
             else flow_defs.auto_flow_for(session, actor.tenant_id, form_key))
     if flow is None:
         raise NotFound(msg("表单“{f}”没有审批流程", "Form '{f}' has no approval flow", f=form_key))
@@ -114,13 +115,15 @@ def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, fl
     if not new_record and active_instance(session, actor.tenant_id, form_key, record_id, lock=True) is not None:
         raise Conflict(msg("记录 {i} 已有进行中的流程", "Record {i} already has a flow in progress", i=record_id))
     state, effects = runtime.start(flow, values, _condition(session, actor, flow))
-    row = session.execute(_NEW_INSTANCE, dict(
+    ended = state.state in ("approved", "rejected", "cancelled")
+    row = session.execute(_NEW_INSTANCE, dict(          # written with the state after its first move
         tenant_id=actor.tenant_id, flow_key=flow.key, flow_version=flow.version, form_key=form_key,
-        record_id=record_id, state=state.state, submitter_id=actor.user_id, run=1, tokens=[], joins={},
-        returned_to=None, started_at=now, updated_at=now, ended_at=None, lock_version=0)).mappings().one()
+        record_id=record_id, state=state.state, submitter_id=actor.user_id, run=1, tokens=state.tokens,
+        joins=state.joins, returned_to=None, started_at=now, updated_at=now, ended_at=now if ended else None,
+        lock_version=0)).mappings().one()
     move = Move(session, actor, dict(row), flow, values, now)
     event(move, "submitted", flow.start.id)
-    persist(move, state, effects)
+    persist(move, state, effects, instance_written=True)
     return row["id"]
 
 
@@ -136,7 +139,7 @@ def start_if_configured(session: Session, actor: Actor, form_key: str, record_id
     if flow is None or actor.user_id is None:
         return None
     return start_flow(session, actor, form_key, record_id, flow.key, now=now, check_access=False, values=values,
-                      new_record=values is not None)
+                      new_record=values is not None, flow=flow)
 
 
 def before_record_delete(session: Session, actor: Actor, form_key: str, record_id: int, reason: str | None,
@@ -257,8 +260,11 @@ def condition_for(move: Move):
 
 # ---------------------------------------------------------------------------- persisting a move
 
-def persist(move: Move, state: InstanceState, effects: Effects) -> None:
-    """Write the effects of one transition and the new instance state (same transaction)."""
+def persist(move: Move, state: InstanceState, effects: Effects, instance_written: bool = False) -> None:
+    """Write the effects of one transition and the new instance state (same transaction).
+
+    ``instance_written``: the instance row was just inserted with this state (a start): the
+    tasks count as entered at lock version 0 and the row is not written again."""
     for node_id in effects.left:
         close_node_tasks(move, node_id, "cancelled")
     for node_id, index in effects.choices:
@@ -269,12 +275,15 @@ def persist(move: Move, state: InstanceState, effects: Effects) -> None:
         _create_tasks(move, move.flow.node(node_id), kind="cc")
     for node_id in effects.automatic:
         event(move, "automatic", node_id)
-    version = move.row["lock_version"] + 1
+    version = move.row["lock_version"] + (0 if instance_written else 1)
     for node_id in effects.entered:
         _create_tasks(move, move.flow.node(node_id), entry=version)
     ended = state.state in ("approved", "rejected", "cancelled")
     if effects.finished:
         event(move, "approved", None)
+    if instance_written:
+        _set_record_flow_state(move, state)
+        return
     values = {"state": state.state, "run": state.run, "tokens": state.tokens, "joins": state.joins,
               "updated_at": move.now, "lock_version": version, "ended_at": move.now if ended else None}
     done = move.session.execute(_MOVE_INSTANCE, {**values, "i_id": move.row["id"],
@@ -353,21 +362,23 @@ _CLOSE_NODE = update(ft).where(and_(ft.c.instance_id == bindparam("i_id"), ft.c.
 
 # ---------------------------------------------------------------------------- tasks
 
-def assignees_of(move: Move, specs) -> list[int]:
-    directory = SqlDirectory(move.session, move.tenant_id)
+def assignees_of(move: Move, specs, directory: SqlDirectory | None = None) -> list[int]:
+    directory = directory or SqlDirectory(move.session, move.tenant_id, move.now.date())
     evaluate = _evaluator(move.session, move.actor, move.flow.form)
     return resolve(specs, AssigneeContext(move.row["submitter_id"], move.lazy_values(), directory, evaluate))
 
 
 def _create_tasks(move: Move, node: NodeDef, kind: str | None = None, entry: int | None = None) -> None:
-    people = assignees_of(move, node.assignees)
+    directory = SqlDirectory(move.session, move.tenant_id, move.now.date())
+    people = assignees_of(move, node.assignees, directory)
     if not people:
-        people = SqlDirectory(move.session, move.tenant_id).admins()
+        people = directory.admins()
         event(move, "no_assignee", node.id, actor_id=None)
     kind = kind or node.type
     entry = entry if entry is not None else move.row["lock_version"] + 1
     due, timer = deadline_of(move, node)
-    away = delegates_for(move.session, move.tenant_id, people, move.now.date())
+    unknown = [p for p in people if p not in directory.delegates_known]
+    away = {**directory.delegates, **delegates_for(move.session, move.tenant_id, unknown, move.now.date())}
     for slot, user_id in enumerate(people):
         status = "done" if kind == "cc" else ("queued" if node.mode == "sequence" and slot > 0 else "open")
         insert_task(move, node.id, entry, kind, slot, 0, user_id, status,
