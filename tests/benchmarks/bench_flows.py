@@ -29,6 +29,10 @@ has one assignee (a user, mode "any"; no signature, no deadline).
   record stored with the first step — the equivalent of what an approval system must do, and of
   what our engine does).
 
+* QMS engine in memory: the same published flow on our pure state machine
+  (``engine.flows.runtime``, conditions through the compiled expression), no database — compared
+  with SpiffWorkflow ``memory``: the interpreters side by side.
+
 The variants take turns for several rounds and each figure is the median, so load from elsewhere
 on a shared machine skews no side alone. Target: faster than SpiffWorkflow deployed the same way
 (``+json in db``: durable after every step, in the same database, ratio ≥ 1). The in-memory
@@ -42,6 +46,7 @@ postgres``), best of 5. Target: under 50 ms.
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib.util
 import json
 import os
@@ -299,6 +304,32 @@ class SpiffFlows:
         return self.serializer.deserialize_json(state)
 
 
+class QmsInMemory:
+    """Our engine without a database, like SpiffWorkflow's ``memory`` variant: the same published
+    flow on the pure state machine (``engine.flows.runtime``), the exclusive condition evaluated by
+    the compiled expression, and each approval decided by the node's multi-approver rule."""
+
+    def __init__(self):
+        from engine.definitions import form_scope, load_form
+        from engine.expressions import compile_expression
+        from engine.flows.definition import load_flow
+        form = load_form(copy.deepcopy(NCR_FORM))
+        self.flow = load_flow(qms_flow({name: i + 2 for i, name in enumerate(APPROVERS)}), form)
+        scope = form_scope(form)
+        self.condition = lambda source, values: compile_expression(source, scope).evaluate(values) is True
+
+    def one(self) -> None:
+        from engine.flows import runtime
+        values = {"subject": "burr", "cost": COST}
+        state, _effects = runtime.start(self.flow, values, self.condition)
+        while state.tokens:
+            node = self.flow.node(state.tokens[0])
+            if runtime.node_decision(node.mode, node.ratio, ["approved"]) == "approved":
+                runtime.complete(self.flow, state, node.id, values, self.condition)
+        if state.state != "approved":
+            raise RuntimeError(f"in-memory run ended {state.state}")
+
+
 # ---------------------------------------------------------------------------- Part A: timing
 
 def rate(work: Callable[[], None], n: int) -> float:
@@ -314,7 +345,8 @@ def bench_part_a(url: str, sizes: dict, rounds: int, with_spiff: bool) -> dict:
     try:
         qms = QmsFlows(engine)
         spiff = SpiffFlows(engine) if with_spiff else None
-        runners: dict[str, tuple[Callable[[], None], int]] = {"qms": (qms.one, sizes["qms"])}
+        runners: dict[str, tuple[Callable[[], None], int]] = {"qms": (qms.one, sizes["qms"]),
+                                                              "qms memory": (QmsInMemory().one, sizes["spiff"])}
         if spiff is not None:
             for variant in SpiffFlows.VARIANTS:
                 runners[variant] = ((lambda v=variant: spiff.one(v)), sizes["spiff_db" if variant == "+json in db"
@@ -325,19 +357,26 @@ def bench_part_a(url: str, sizes: dict, rounds: int, with_spiff: bool) -> dict:
         if spiff is not None and spiff.steps != list(APPROVERS):
             raise RuntimeError(f"SpiffWorkflow ran {spiff.steps}, expected {list(APPROVERS)}")
         samples: dict[str, list[float]] = {name: [] for name in runners}
-        ratios: dict[str, list[float]] = {name: [] for name in runners if name != "qms"}
+        ratios: dict[str, list[float]] = {name: [] for name in runners if not name.startswith("qms")}
+        memory_ratios: list[float] = []
         for _ in range(rounds):
             q = rate(*runners["qms"])
             samples["qms"].append(q)
+            qm = rate(*runners["qms memory"])
+            samples["qms memory"].append(qm)
             for name, (work, n) in runners.items():
-                if name != "qms":
+                if not name.startswith("qms"):
                     s = rate(work, n)
                     samples[name].append(s)
                     ratios[name].append(q / s)
+                    if name == "memory":
+                        memory_ratios.append(qm / s)
         statements = qms.statements_per_instance()
         qms.check()
         return {"qms": statistics.median(samples["qms"]), "qms_statements": statements,
-                "spiff": {name: statistics.median(v) for name, v in samples.items() if name != "qms"},
+                "qms_memory": statistics.median(samples["qms memory"]),
+                "memory_ratio": statistics.median(memory_ratios) if memory_ratios else None,
+                "spiff": {name: statistics.median(v) for name, v in samples.items() if not name.startswith("qms")},
                 "ratios": {name: statistics.median(v) for name, v in ratios.items()}}
     finally:
         engine.dispose()
@@ -419,6 +458,8 @@ def report(a: dict, b: dict, backend: str, quick: bool) -> bool:
     print(f"{'engine':<28} {'instances/s':>12} {'ratio':>8}  target")
     print(f"{'QMS (db, 4 transactions)':<28} {a['qms']:>12.1f} {'':>8}  "
           f"({a['qms_statements']} SQL statements per instance)")
+    memory = f"{a['memory_ratio']:>7.2f}×" if a.get("memory_ratio") else f"{'-':>8}"
+    print(f"{'QMS engine in memory':<28} {a['qms_memory']:>12.1f} {memory}  (vs SpiffWorkflow memory; no database)")
     if not a["spiff"]:
         print(f"{'SpiffWorkflow':<28} {'-':>12} {'-':>8}  skipped (--no-spiff)")
     for variant, spiff_rate in a["spiff"].items():
