@@ -215,3 +215,29 @@ def diagram(flow, instance: dict, events: list[dict]) -> list[dict]:
         out.append({"id": node.id, "type": node.type, "label": _label(node.label) if node.label else None,
                     "status": status, "targets": list(node.targets())})
     return out
+
+
+# ---------------------------------------------------------------------------- one task
+
+def task_view(session: Session, actor: Actor, task_id: int, now: datetime | None = None) -> dict:
+    """What the assignee of a task may see and do: the task, its instance, flow and step, the record
+    (read through the task: the step's hidden fields are for the caller to leave out), whether it
+    can be acted on, and the earlier steps a rejection may go back to. NotFound for anyone else's task."""
+    from engine.services import flow_actions, flows
+    from engine.services import records as record_service
+    task = flow_actions._task(session, actor, task_id)
+    instance = flows.instance_row(session, actor.tenant_id, task["instance_id"], lock=False)
+    flow = flows.flow_of(session, instance)
+    node = flow.node(task["node_id"])
+    record = record_service.get_record(session, Actor.system(actor.tenant_id), instance["form_key"],
+                                       instance["record_id"])
+    can_act = task["status"] == "open" and instance["state"] == flows.RUNNING and task["kind"] != "cc"
+    targets: list[str] = []
+    if can_act:
+        move = flows.Move(session, actor, instance, flow, None, now or datetime.now(timezone.utc))
+        targets = flow_actions.return_targets(move, node)
+    due = task["due_at"]
+    overdue = bool(due is not None and task["status"] == "open" and _aware(due) < (now or datetime.now(timezone.utc)))
+    return {"task": task, "instance": instance, "flow": flow, "node": node, "record": record, "can_act": can_act,
+            "return_targets": targets, "overdue": overdue,
+            "fields": {k: node.permission(k) for k in record.data}}

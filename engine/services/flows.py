@@ -177,7 +177,7 @@ _INSTANCE = select(fi).where(and_(fi.c.tenant_id == bindparam("tenant_id"), fi.c
 _INSTANCE_LOCKED = _INSTANCE.with_for_update()
 
 
-def _instance_row(session: Session, tenant_id: int, instance_id: int, lock: bool = True) -> dict:
+def instance_row(session: Session, tenant_id: int, instance_id: int, lock: bool = True) -> dict:
     row = session.execute(_INSTANCE_LOCKED if lock else _INSTANCE,
                           {"tenant_id": tenant_id, "instance_id": instance_id}).mappings().first()
     if row is None:
@@ -232,7 +232,7 @@ def load_move_for_task(session: Session, actor: Actor, task_id: int,
 def load_move(session: Session, actor: Actor, instance_id: int, now: datetime | None = None) -> Move:
     """The instance locked for a transition, with its flow version (the record's values are read
     when an expression or a step needs them)."""
-    row = _instance_row(session, actor.tenant_id, instance_id, lock=True)
+    row = instance_row(session, actor.tenant_id, instance_id, lock=True)
     flow = flow_defs.load_flow_version(session, actor.tenant_id, row["flow_key"], row["flow_version"])
     return Move(session, actor, row, flow, None, _now(now))
 

@@ -11,9 +11,7 @@ from flask import jsonify, request
 from engine.errors import FieldProblem, RecordValidationError
 from engine.i18n import msg
 from engine.services import flow_actions, flow_defs, flow_directory, flow_queries, flows
-from engine.services import records as record_service
 from engine.services.flow_actions import TaskAction
-from engine.types import Actor
 from runtime.api.blueprint import bp
 from runtime.api.replies import BadInput, int_arg, json_object, json_ready, member, record_json
 from runtime.auth import current_actor
@@ -94,20 +92,16 @@ def inbox():
 
 @bp.get("/tasks/<int:task_id>")
 def get_task(task_id: int):
-    actor = current_actor()
-    task = flow_actions._task(db(), actor, task_id)
-    instance = flows._instance_row(db(), actor.tenant_id, task["instance_id"], lock=False)
-    flow = flows.flow_of(db(), instance)
-    node = flow.node(task["node_id"])
-    record = record_service.get_record(db(), Actor.system(actor.tenant_id), instance["form_key"], instance["record_id"])
+    view = flow_queries.task_view(db(), current_actor(), task_id)
+    task, instance, node, record = view["task"], view["instance"], view["node"], view["record"]
     data = {k: v for k, v in record.data.items() if node.permission(k) != "hidden"}
     return jsonify(json_ready({
         "task": _task_json(task), "instance": instance, "record": {**record_json(record), "data": data},
-        "fields": {k: node.permission(k) for k in record.data},
+        "fields": view["fields"], "return_targets": view["return_targets"], "overdue": view["overdue"],
         "signature": ({"meaning": node.signature.meaning, "label": {"zh-CN": node.signature.label.zh,
                                                                     "en": node.signature.label.en}}
                       if node.signature else None),
-        "actions": sorted(flow_actions.TASK_ACTIONS.keys()) if task["status"] == "open" else []}))
+        "actions": sorted(flow_actions.TASK_ACTIONS.keys()) if view["can_act"] else []}))
 
 
 @bp.post("/tasks/<int:task_id>/<action>")

@@ -7,8 +7,6 @@ engine errors into messages in the user's language. A task that is not the user'
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -125,26 +123,17 @@ def _render_task(task_id: int, status: int = 200, errors: dict | None = None, di
                  entered: dict | None = None, problem: str | None = None):
     """The task page; after a failed action with the dialog open, its errors and what was typed."""
     actor, session = current_actor(), db()
-    task = flow_actions._task(session, actor, task_id)          # NotFound unless it is the actor's task
-    instance = flows._instance_row(session, actor.tenant_id, task["instance_id"], lock=False)
-    flow = flows.flow_of(session, instance)
-    node = flow.node(task["node_id"])
     # the task is the permission to see the record (as the API's task view): the step decides the fields
-    record = record_service.get_record(session, Actor.system(actor.tenant_id), instance["form_key"],
-                                       instance["record_id"])
+    view = flow_queries.task_view(session, actor, task_id)      # NotFound unless it is the actor's task
+    task, instance, flow, node, record = view["task"], view["instance"], view["flow"], view["node"], view["record"]
     form = form_service.get_form(session, actor.tenant_id, instance["form_key"], record.def_version)
-    can_act = task["status"] == "open" and instance["state"] == flows.RUNNING and task["kind"] != "cc"
+    can_act = view["can_act"]
     visible = [f for f in form.fields if node.permission(f.key) != "hidden"]
     fields = [{"field": f, "value": record.data.get(f.key),
                "input": INPUTS.get(f.type) if can_act and node.permission(f.key) == "editable" else None}
               for f in visible]
-    targets = []
-    if can_act:
-        move = flows.Move(session, actor, instance, flow, {}, datetime.now(timezone.utc))
-        targets = [(n, _node_name(flow, n)) for n in flow_actions.return_targets(move, node)]
-    due = task["due_at"]
-    overdue = bool(due and task["status"] == "open" and
-                   (due if due.tzinfo else due.replace(tzinfo=timezone.utc)) < datetime.now(timezone.utc))
+    targets = [(n, _node_name(flow, n)) for n in view["return_targets"]]
+    overdue = view["overdue"]
     people = [u for u in accounts.list_users(session, actor.tenant_id)
               if u["id"] not in (actor.user_id, task["assignee_id"])]
     return render_template(
@@ -275,6 +264,6 @@ def instance_action(instance_id: int, action: str):
     else:
         zh, en = INSTANCE_ACTIONS[action]
         flash(t(zh, en), "ok")
-    instance = flows._instance_row(session, actor.tenant_id, instance_id, lock=False)
+    instance = flows.instance_row(session, actor.tenant_id, instance_id, lock=False)
     return redirect(url_for("records.detail", form_key=instance["form_key"], record_id=instance["record_id"])
                     + "#flow")
