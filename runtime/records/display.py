@@ -70,6 +70,18 @@ def named(f: FieldDef, value: Any, names: Names | None) -> str:
     return found or f"#{value}"
 
 
+APPROVAL_STATES = {
+    "running": ("审批中", "In approval"), "approved": ("已通过", "Approved"), "returned": ("已退回", "Sent back"),
+    "withdrawn": ("已撤回", "Withdrawn"), "rejected": ("已驳回", "Rejected"), "cancelled": ("已取消", "Cancelled"),
+}
+
+
+def approval(flow_state: str | None) -> str:
+    """A record's flow state ("running:qe", "approved" …) as the list shows it."""
+    state = (flow_state or "").split(":", 1)[0]
+    return t(*APPROVAL_STATES[state]) if state in APPROVAL_STATES else ""
+
+
 def when(value: Any) -> str:
     """A datetime (ISO text or datetime) as ``YYYY-MM-DD HH:MM`` (UTC, as stored)."""
     if isinstance(value, str):

@@ -17,6 +17,7 @@ from engine.services import exports, flow_queries
 from engine.services import forms as form_service
 from engine.services import records as record_service
 from engine.services.names import names_for
+from engine.storage import form_store
 from runtime.auth import current_actor, login_required
 from runtime.db import commit, db
 from runtime.i18n import current_lang, label, t
@@ -29,7 +30,8 @@ DEFAULT_COLUMNS = 6
 
 @bp.context_processor
 def _helpers() -> dict:
-    return {"link": display.link, "shown": display.shown, "files_of": display.files, "when": display.when}
+    return {"link": display.link, "shown": display.shown, "files_of": display.files, "when": display.when,
+            "approval": display.approval}
 
 
 def error_page(status: int, message: str | None = None):
@@ -49,16 +51,19 @@ def readable_form(form_key: str):
     return form, access
 
 
-def _columns(form, hidden) -> list[dict]:
-    """Columns the chooser offers: the reader's fields, then system columns."""
+def _columns(form, hidden, with_flow: bool = False) -> list[dict]:
+    """Columns the chooser offers: the reader's fields, then system columns (and the approval
+    state when a flow runs on the form)."""
     cols = [{"key": f.key, "label": label(f.label), "field": f, "sortable": f.key in listing.sortable(form, hidden)}
             for f in form.fields if f.key not in hidden]
     for i, col in enumerate(cols):
         col["default"] = i < DEFAULT_COLUMNS
     system = [("serial_no", t("编号", "No.")), ("created_at", t("创建时间", "Created")),
               ("updated_at", t("修改时间", "Updated"))]
+    flow = [{"key": "flow_state", "label": t("审批状态", "Approval"), "field": None, "sortable": False,
+             "default": True}] if with_flow else []
     return [{"key": k, "label": text, "field": None, "sortable": True, "default": k != "updated_at"}
-            for k, text in system[:1]] + cols + [
+            for k, text in system[:1]] + cols + flow + [
             {"key": k, "label": text, "field": None, "sortable": True, "default": k != "updated_at"}
             for k, text in system[1:]]
 
@@ -92,7 +97,7 @@ def list_records(form_key: str):
     return render_template(
         "records/list.html", form=form, access=access, query=query, page=page, pages=pages, error=error,
         at_least=(page.page - 1) * page.per_page + len(page.items), names=names,
-        columns=_columns(form, access.hidden_fields), filters=listing.filterable(form, access.hidden_fields),
+        columns=_columns(form, access.hidden_fields, form_store.has_flows(db(), actor.tenant_id, form_key)), filters=listing.filterable(form, access.hidden_fields),
         per_page_choices=listing.PER_PAGE_CHOICES, filtered=bool(expression),
         storage_key=f"qms.columns.{actor.tenant_id}.{actor.user_id}.{form_key}")
 

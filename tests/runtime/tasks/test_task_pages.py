@@ -252,3 +252,16 @@ def test_transfer_add_approver_and_comment_on_a_task(web):
     dora = web.world["dora"].user_id
     assert post(eve_client, f"/tasks/{task}/add_before", {"to_user": str(dora)}).status_code == 302
     assert web.world.open_task(record, "dora")
+
+
+def test_the_record_list_shows_each_records_approval_state(web):
+    running = web.world.submit(subject="still running")
+    done = web.world.submit(subject="approved one")
+    web.world.act(done, "quinn")
+    sam = web.client("sam")
+    lang(sam, "en")
+    status, html = page(sam, "/f/ncr")
+    assert status == 200 and 'data-col="flow_state"' in html
+    cells = re.findall(r'data-col="flow_state"[^>]*>([^<]*)<', html)
+    assert sorted(c.strip() for c in cells) == ["Approved", "In approval"]      # one per record, newest first
+    assert running != done
