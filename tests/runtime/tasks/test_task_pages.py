@@ -262,6 +262,6 @@ def test_the_record_list_shows_each_records_approval_state(web):
     lang(sam, "en")
     status, html = page(sam, "/f/ncr")
     assert status == 200 and 'data-col="flow_state"' in html
-    cells = re.findall(r'data-col="flow_state"[^>]*>([^<]*)<', html)
+    cells = re.findall(r'<td data-col="flow_state"[^>]*>([^<]*)<', html)
     assert sorted(c.strip() for c in cells) == ["Approved", "In approval"]      # one per record, newest first
     assert running != done
