@@ -7,7 +7,7 @@ match the identifier pattern) so every mistake is reported exactly once.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from engine.definitions.identifiers import IDENTIFIER, identifier_problem
 from engine.definitions.paths import join
@@ -44,16 +44,23 @@ def check_identifiers(checking: Checking) -> Iterator[Problem]:
 
 def check_labels(checking: Checking) -> Iterator[Problem]:
     """2. Every label/description/help/message has non-blank zh-CN and en text."""
-    stack: list[tuple[str, Any]] = [("$", checking.data)]
+    yield from blank_labels(checking.data, LABEL_KEYS)
+
+
+def blank_labels(data: Any, keys: Iterable[str], skip: Iterable[str] = ()) -> Iterator[Problem]:
+    """A problem for every bilingual text under one of ``keys`` (anywhere in ``data``, not below a
+    key in ``skip``) whose zh-CN or en text is blank."""
+    keys, skip = frozenset(keys), frozenset(skip)
+    stack: list[tuple[str, Any]] = [("$", data)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, list):
             stack.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
         elif isinstance(node, dict):
             for name, value in node.items():
-                if name in LABEL_KEYS and isinstance(value, dict):
+                if name in keys and isinstance(value, dict):
                     yield from _blank_languages(join(path, name), value)
-                elif isinstance(value, (dict, list)) and isinstance(name, str):
+                elif isinstance(value, (dict, list)) and isinstance(name, str) and name not in skip:
                     stack.append((join(path, name), value))
 
 

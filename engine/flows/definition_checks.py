@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from engine.definitions.identifiers import IDENTIFIER
 from engine.definitions.model import FormDef
+from engine.definitions.checks import blank_labels
 from engine.definitions.paths import join
 from engine.errors import ExpressionError, Problem
 from engine.expressions.types import Kind
@@ -440,23 +441,7 @@ def check_deadlines(flow: Flow) -> Iterator[Problem]:
 
 def check_labels(flow: Flow) -> Iterator[Problem]:
     """14. Every label, description and custom signature meaning has non-blank zh-CN and en text."""
-    stack: list[tuple[str, Any]] = [("$", flow.data)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, list):
-            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(item))
-        elif isinstance(item, dict):
-            for name, value in item.items():
-                if name in ("label", "description", "meaning") and isinstance(value, dict):
-                    yield from _blank(join(path, name), value)
-                elif isinstance(value, (dict, list)) and isinstance(name, str) and name != "actions":
-                    stack.append((join(path, name), value))
-
-
-def _blank(path: str, label: dict) -> Iterator[Problem]:
-    for lang, zh, en in (("zh-CN", "中文", "Chinese"), ("en", "英文", "English")):
-        if isinstance(label.get(lang), str) and not label[lang].strip():
-            yield Problem(join(path, lang), msg("{z}文本不能为空", "The {e} text must not be empty", z=zh, e=en))
+    yield from blank_labels(flow.data, ("label", "description", "meaning"), skip=("actions",))
 
 
 CHECKLIST: tuple[Callable[[Flow], Iterable[Problem]], ...] = (
