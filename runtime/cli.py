@@ -15,6 +15,7 @@ from typing import Iterator
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.auth.passwords import generate_password
@@ -191,8 +192,14 @@ def run_timers_command(every: int) -> None:
     from engine.services import flow_timers
     engine = current_app.extensions["qms_db"]
     while True:
-        acted = flow_timers.run_due(engine)
-        click.echo(f"timers / 定时任务: {acted} task(s) acted on / 已处理")
+        try:
+            acted = flow_timers.run_due(engine)
+            click.echo(f"timers / 定时任务: {acted} task(s) acted on / 已处理")
+        except SQLAlchemyError as exc:       # e.g. the database restarting: try again next round
+            if not every:
+                raise
+            click.echo(f"timers / 定时任务: database error, retrying in {every} s / 数据库错误，稍后重试: "
+                       f"{type(exc).__name__}", err=True)
         if not every:
             return
         time.sleep(every)

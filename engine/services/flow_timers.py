@@ -8,6 +8,7 @@ The database is the only source of truth: a lost job is simply found again on th
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, select, update
@@ -20,6 +21,7 @@ from engine.storage.flow_tables import flow_tasks
 from engine.types import Actor
 
 BATCH = 500
+log = logging.getLogger(__name__)
 
 
 def due_timers(session: Session, now: datetime, limit: int = BATCH) -> list[tuple[int, int]]:
@@ -114,6 +116,9 @@ def run_due(engine, now: datetime | None = None, limit: int = BATCH) -> int:
         due = due_timers(session, now, limit)
     acted = 0
     for tenant_id, task_id in due:
-        with session_scope(engine) as session:
-            acted += fire(session, tenant_id, task_id, now) is not None
+        try:
+            with session_scope(engine) as session:
+                acted += fire(session, tenant_id, task_id, now) is not None
+        except Exception:  # noqa: BLE001 - one broken task must not stop the others; it stays due
+            log.exception("flow timer of task %s (tenant %s) failed", task_id, tenant_id)
     return acted

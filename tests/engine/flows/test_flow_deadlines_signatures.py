@@ -126,3 +126,20 @@ def test_exports_carry_the_approval_state_and_signatures_and_import_back(world_s
         report = imports.import_records(s, world.admin, "ncr", data, "ncr.csv", mode="upsert", key_field="subject",
                                         dry_run=True)
     assert {"Approval state", "E-signatures"} <= set(report.ignored_columns)
+
+
+def test_one_failing_timer_does_not_stop_the_others(db_engine, actor, monkeypatch):
+    world = make_world(db_engine, actor, review_with({"hours": 2, "on_overdue": "remind"}))
+    rids = [world.submit() for _ in range(2)]
+    real_fire, calls = flow_timers.fire, []
+
+    def flaky(session, tenant_id, task_id, now=None):
+        calls.append(task_id)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real_fire(session, tenant_id, task_id, now)
+    monkeypatch.setattr(flow_timers, "fire", flaky)
+    assert flow_timers.run_due(db_engine, later(3)) == 3                  # 4 due tasks, the first one failed
+    monkeypatch.setattr(flow_timers, "fire", real_fire)
+    assert flow_timers.run_due(db_engine, later(3)) == 1                  # it is still due and handled next time
+    assert sum(world.events(r).count("overdue") for r in rids) == 4
