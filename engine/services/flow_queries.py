@@ -206,15 +206,52 @@ def diagram(flow, instance: dict, events: list[dict]) -> list[dict]:
     rejected = {e["node_id"] for e in this_run if e["kind"] == "node_rejected"}
     passed = {e["node_id"] for e in this_run if e["kind"] in ("branch", "cc", "automatic", "submitted", "resubmitted")}
     current = set(instance["tokens"] or [])
+    branches = branch_of(flow)
+    taken = {(e["node_id"], (e["data"] or {}).get("branch")) for e in this_run if e["kind"] == "branch"}
     out: list[dict[str, Any]] = []
     for node in flow.nodes:
         status = ("current" if node.id in current else "rejected" if node.id in rejected else
                   "done" if node.id in approved | passed else "pending")
         if node.type == "end" and instance["state"] == "approved":
             status = "done"
+        where = branches.get(node.id)
+        if status == "pending" and where and where["kind"] == "exclusive" and \
+                any(split == where["split"] and index != where["index"] for split, index in taken):
+            status = "skipped"                  # the condition chose another branch in this run
         out.append({"id": node.id, "type": node.type, "label": _label(node.label) if node.label else None,
-                    "status": status, "targets": list(node.targets())})
+                    "status": status, "targets": list(node.targets()), "branch": where})
     return out
+
+
+def branch_of(flow) -> dict[str, dict]:
+    """For each step that only one branch of an exclusive or parallel step leads to: that split, the
+    branch's index and label (the innermost split wins)."""
+    found: dict[str, dict] = {}
+    for split in flow.nodes:
+        if split.type not in ("exclusive", "parallel"):
+            continue
+        reach = [_reachable(flow, b.next, stop={split.id, split.join}) for b in split.branches]
+        for index, (branch, nodes) in enumerate(zip(split.branches, reach)):
+            others = set().union(*(r for i, r in enumerate(reach) if i != index)) if len(reach) > 1 else set()
+            for node_id in nodes - others:
+                found[node_id] = {"split": split.id, "kind": split.type, "index": index,
+                                  "label": _label(branch.label) if branch.label else None}
+    return found
+
+
+def _reachable(flow, first: str | None, stop: set) -> set[str]:
+    seen: set[str] = set()
+    pending = [first]
+    while pending:
+        node_id = pending.pop()
+        if node_id is None or node_id in seen or node_id in stop:
+            continue
+        seen.add(node_id)
+        try:
+            pending.extend(flow.node(node_id).targets())
+        except KeyError:
+            continue
+    return seen
 
 
 # ---------------------------------------------------------------------------- one task

@@ -265,3 +265,14 @@ def test_the_record_list_shows_each_records_approval_state(web):
     cells = re.findall(r'<td data-col="flow_state"[^>]*>([^<]*)<', html)
     assert sorted(c.strip() for c in cells) == ["Approved", "In approval"]      # one per record, newest first
     assert running != done
+
+
+def test_the_record_page_marks_branches_and_the_branch_not_taken(web):
+    cheap = web.world.submit(subject="cheap one", cost=500)
+    web.world.act(cheap, "quinn")                          # cost ≤ 1000: the MRB branch is not taken
+    sam = web.client("sam")
+    lang(sam, "en")
+    status, html = page(sam, f"/f/ncr/{cheap}")
+    assert status == 200
+    mrb = html[html.index('class="step skipped approval"'):]
+    assert "branch not taken" in mrb[:600] and "High cost" in mrb[:900]
