@@ -41,7 +41,12 @@ FLOW = {"format": 1, "key": "e2e_ncr_review", "label": _label("不合格品评�
             {"id": "qe", "type": "approval", "label": _label("质量经理批准", "QA manager approval"),
              "assignees": [{"kind": "role", "role": "e2e_qa"}], "mode": "any",
              "fields": {"disposition": "editable", "cost": "hidden"}, "signature": {"meaning": "approved"},
-             "next": "done"},
+             "next": "cost_check"},
+            {"id": "cost_check", "type": "exclusive", "label": _label("金额判断", "Cost check"), "branches": [
+                {"label": _label("金额过高", "High cost"), "condition": "cost > 10000", "next": "mrb"},
+                {"label": _label("其他", "Otherwise"), "default": True, "next": "done"}]},
+            {"id": "mrb", "type": "approval", "label": _label("MRB 评审", "MRB review"),
+             "assignees": [{"kind": "role", "role": "e2e_qa"}], "mode": "all", "next": "done"},
             {"id": "done", "type": "end"}]}
 
 
