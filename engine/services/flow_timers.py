@@ -110,9 +110,9 @@ def _return(move, task: dict, node) -> str:
 
 def run_due(engine, now: datetime | None = None, limit: int = BATCH) -> int:
     """The timer job: every due task in its own transaction; returns how many acted."""
-    from engine.storage.db import session_scope
+    from engine.storage.db import read_only, session_scope
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    with session_scope(engine) as session:
+    with session_scope(read_only(engine)) as session:       # finding them takes no write lock (SQLite)
         due = due_timers(session, now, limit)
     acted = 0
     for tenant_id, task_id in due:
