@@ -112,6 +112,9 @@ def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, fl
         raise Conflict(msg("流程“{k}”不属于表单“{f}”", "Flow '{k}' is not a flow of form '{f}'", k=flow.key, f=form_key))
     if values is None:
         values = _record_values(session, actor, form_key, record_id, check_access)
+    if check_access and not _may_submit(session, actor, form_key, record_id):
+        raise PermissionDenied(msg("你没有修改记录 {i} 的权限，不能提交审批",
+                                   "You may not change record {i}, so you cannot send it for approval", i=record_id))
     if not new_record and active_instance(session, actor.tenant_id, form_key, record_id, lock=True) is not None:
         raise Conflict(msg("记录 {i} 已有进行中的流程", "Record {i} already has a flow in progress", i=record_id))
     state, effects = runtime.start(flow, values, _condition(session, actor, flow))
@@ -128,6 +131,12 @@ def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, fl
 
 
 _NEW_INSTANCE = insert(flow_instances).returning(*flow_instances.c)
+
+
+def _may_submit(session: Session, actor: Actor, form_key: str, record_id: int) -> bool:
+    """Sending a record for approval freezes it: only someone who may change it may do that."""
+    from engine.services import records as record_service
+    return actor.unrestricted or record_service.may_update(session, actor, form_key, record_id)
 
 
 def start_if_configured(session: Session, actor: Actor, form_key: str, record_id: int,

@@ -288,6 +288,12 @@ def _flow_guard(session: Session, actor: Actor, form_key: str, record_id: int, a
     return replace(allowed, readonly_fields=allowed.readonly_fields | blocked)
 
 
+def may_update(session: Session, actor: Actor, form_key: str, record_id: int) -> bool:
+    """Whether the record is inside the actor's update scope (the record must exist)."""
+    pub = form_store.load_published(session, actor.tenant_id, form_key)
+    return _in_scope(session, actor.tenant_id, pub, record_id, access_control.form_access(session, actor, form_key).update)
+
+
 def _diff_fields(form_for: Callable[[int], FormDef], old: Record, new: Record) -> list:
     """Fields to diff: the new version's, plus the old version's that the new one dropped."""
     fields = list(form_for(new.def_version).fields)

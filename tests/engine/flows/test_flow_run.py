@@ -1,11 +1,13 @@
 """Running the NCR review flow through the services: tasks, branches, modes, rejections,
 withdraw/resubmit, people actions, field permissions — each move one transaction.
 Re-run on PostgreSQL by tests/integration."""
+import copy
+
 import pytest
 
 from engine.errors import Conflict, NotFound, PermissionDenied, RecordValidationError
 from engine.services import records as record_service
-from tests.engine.flows.support import T0, make_world
+from tests.engine.flows.support import REVIEW, T0, make_world
 
 
 @pytest.fixture
@@ -133,7 +135,6 @@ def test_a_step_changes_only_the_fields_it_allows_and_nobody_edits_around_the_fl
 
 
 def test_an_app_package_brings_its_flows_and_exports_them_again(db_engine, actor):
-    import copy
     from engine.services import apps
     from tests.engine.flows.support import NCR_FORM, REVIEW
     from engine.services import accounts
@@ -156,3 +157,20 @@ def test_an_app_package_brings_its_flows_and_exports_them_again(db_engine, actor
     with pytest.raises(Exception) as err, session_scope(db_engine) as s:
         apps.import_app(s, actor, broken)
     assert any(p.path.startswith("$.flows[0]") for p in err.value.problems)
+
+
+def test_only_someone_who_may_change_a_record_sends_it_for_approval(db_engine, actor):
+    flow = copy.deepcopy(REVIEW)
+    flow["auto_start"] = False
+    world = make_world(db_engine, actor, flow)
+    from engine.services import accounts, flows
+    with world.session() as s:
+        accounts.set_permissions(s, actor.tenant_id, "qe", "form:ncr", {"read": "all"})
+    rid = world.submit()
+    with world.session() as s:
+        assert flows.latest_instance(s, actor.tenant_id, "ncr", rid) is None      # not started by itself
+    with pytest.raises(PermissionDenied), world.session() as s:       # Quinn may read it, not change it
+        flows.start_flow(s, world["quinn"], "ncr", rid, "ncr_review")
+    with world.session() as s:
+        flows.start_flow(s, world["sam"], "ncr", rid, "ncr_review")
+    assert world.instance(rid)["state"] == "running"
