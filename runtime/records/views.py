@@ -13,7 +13,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from engine.access import form_access
 from engine.errors import Conflict, ExpressionError, NotFound, PermissionDenied, QMSError
 from engine.i18n import msg
-from engine.services import exports, flow_queries
+from engine.services import exports, flow_defs, flow_queries
 from engine.services import forms as form_service
 from engine.services import records as record_service
 from engine.services.names import names_for
@@ -116,9 +116,20 @@ def detail(form_key: str, record_id: int):
         form_service.get_form(db(), actor.tenant_id, form_key, record.def_version)
     fields = [f for f in shown_form.fields if f.key not in access.hidden_fields]
     labels = {f.key: label(f.label) for f in shown_form.fields}
+    flow = flow_queries.history(db(), actor, form_key, record_id)
     return render_template("records/detail.html", form=form, record=record, fields=fields, history=history,
                            labels=labels, access=access, names=names_for(db(), actor, fields, [record.data]),
-                           flow=flow_queries.history(db(), actor, form_key, record_id))
+                           flow=flow, startable=_startable(actor, form_key, record_id, flow))
+
+
+def _startable(actor, form_key: str, record_id: int, flow: dict | None) -> list[tuple[str, str]]:
+    """(key, name) of the flows the reader may send this record through now (none while one runs)."""
+    if flow is not None and flow["instance"]["state"] in ("running", "returned", "withdrawn"):
+        return []
+    if not record_service.may_update(db(), actor, form_key, record_id):
+        return []
+    keys = [f["key"] for f in flow_defs.list_flows(db(), actor.tenant_id) if f["form_key"] == form_key]
+    return [(k, label(flow_defs.load_flow_version(db(), actor.tenant_id, k).label)) for k in keys]
 
 
 @bp.post("/f/<form_key>/<int:record_id>/delete")

@@ -234,6 +234,25 @@ INSTANCE_ACTIONS = {
 }
 
 
+@bp.post("/f/<form_key>/<int:record_id>/flow")
+@login_required
+def start_flow(form_key: str, record_id: int):
+    """Send a record through an approval flow (forms whose flow does not start by itself)."""
+    actor, lang = current_actor(), current_lang()
+    try:
+        flows.start_flow(db(), actor, form_key, record_id, request.form.get("flow") or None)
+        commit()
+        flash(t("已提交审批", "Sent for approval"), "ok")
+    except NotFound:
+        return error_page(404)
+    except PermissionDenied as exc:
+        return error_page(403, exc.message.get(lang))
+    except QMSError as exc:
+        db().rollback()
+        flash(exc.message.get(lang), "error")
+    return redirect(url_for("records.detail", form_key=form_key, record_id=record_id) + "#flow")
+
+
 @bp.post("/flows/instances/<int:instance_id>/<action>")
 @login_required
 def instance_action(instance_id: int, action: str):

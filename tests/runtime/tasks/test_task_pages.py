@@ -276,3 +276,31 @@ def test_the_record_page_marks_branches_and_the_branch_not_taken(web):
     assert status == 200
     mrb = html[html.index('class="step skipped approval"'):]
     assert "branch not taken" in mrb[:600] and "High cost" in mrb[:900]
+
+
+def test_a_record_is_sent_for_approval_from_its_page_when_the_flow_does_not_start_by_itself(tmp_path):
+    app = app_module.create_app({"QMS_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/qms.db",
+                                 "TESTING": True, "SECRET_KEY": "test-secret"})
+    engine = app.extensions["qms_db"]
+    with session_scope(engine) as s:
+        tenant = accounts.create_tenant(s, "acme", "Acme")
+        admin = accounts.actor_for_user(s, accounts.create_user(s, tenant, "boss@acme.example", "Boss", PASSWORD,
+                                                                is_admin=True, lang="en"))
+    manual = copy.deepcopy(FLOW)
+    manual["auto_start"] = False
+    world = make_world(engine, admin, manual)
+    with session_scope(engine) as s:
+        emails = dict(s.execute(select(users.c.id, users.c.email).where(users.c.tenant_id == tenant)).all())
+    web = Web(app, world, emails)
+    rid = world.submit(subject="manual one")
+    sam = web.client("sam")
+    lang(sam, "en")
+    status, html = page(sam, f"/f/ncr/{rid}")
+    assert status == 200 and "Send for approval" in html
+    quinn = web.client("quinn")                            # may not even read it: the post is a 404
+    assert post(quinn, f"/f/ncr/{rid}/flow", {"flow": "ncr_review"}).status_code == 404
+    res = post(sam, f"/f/ncr/{rid}/flow", {"flow": "ncr_review"}, csrf_from=f"/f/ncr/{rid}")
+    assert res.status_code == 302
+    assert world.instance(rid)["state"] == "running"
+    status, html = page(sam, f"/f/ncr/{rid}")
+    assert "Send for approval" not in html and "In approval" in html
