@@ -8,7 +8,7 @@ the parent by record id and serial number (a CSV file holds only the form's own 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import BinaryIO, Iterator, Sequence
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from engine.fields import field_type
 from engine.i18n import label_text, msg
 from engine.services import records as record_service
 from engine.storage import form_store
+from engine.storage.db import stored_utc
 from engine.storage.records import Record
 from engine.tabular import CsvWriter, XlsxWriter
 from engine.tabular.columns import (APPROVAL, PARENT_ROW, RECORD_ID, ROW_ID, SERIAL_NO, SIGNATURES, field_headers,
@@ -100,8 +101,7 @@ def _signatures(session: Session, tenant_id: int, form_key: str, ids: list[int],
     out: dict[int, list[str]] = {}
     for r in rows:
         meaning = (r.meaning_label or {}).get(lang) or (r.meaning_label or {}).get("en") or ""
-        signed = r.signed_at.astimezone(timezone.utc) if r.signed_at.tzinfo else r.signed_at
-        at = signed.replace(tzinfo=None).isoformat(sep=" ", timespec="minutes")
+        at = stored_utc(r.signed_at).replace(tzinfo=None).isoformat(sep=" ", timespec="minutes")
         out.setdefault(r.record_id, []).append(f"{r.printed_name} · {meaning} · {at} UTC")
     return {k: "; ".join(v) for k, v in out.items()}
 

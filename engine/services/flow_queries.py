@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from engine.errors import NotFound, PermissionDenied
 from engine.i18n import msg
 from engine.services import flow_defs, signatures
+from engine.services.names import user_names
 from engine.storage import form_store, records
+from engine.storage.db import stored_utc
 from engine.storage.flow_tables import flow_events, flow_instances, flow_tasks
-from engine.storage.platform import users
 from engine.types import Actor
 
 BOXES = ("todo", "done", "cc", "mine")
@@ -99,7 +100,7 @@ def _decorate(session: Session, actor: Actor, items: list[dict], now: datetime) 
     titles = {}
     for form_key, ids in by_form.items():
         titles.update({(form_key, i): t for i, t in _titles(session, actor.tenant_id, form_key, ids).items()})
-    names = _names(session, actor.tenant_id, {i.get("submitter_id") for i in items} | {i.get("assignee_id") for i in items})
+    names = user_names(session, actor.tenant_id, {i.get("submitter_id") for i in items} | {i.get("assignee_id") for i in items})
     for item in items:
         flow = _flow(session, actor.tenant_id, item["flow_key"], item["flow_version"])
         item["record_title"] = titles.get((item["form_key"], item["record_id"])) or f"#{item['record_id']}"
@@ -110,12 +111,8 @@ def _decorate(session: Session, actor: Actor, items: list[dict], now: datetime) 
         item["submitter_name"] = names.get(item.get("submitter_id"))
         item["assignee_name"] = names.get(item.get("assignee_id"))
         due = item.get("due_at")
-        item["overdue"] = bool(due is not None and item.get("status") == "open" and _aware(due) < now)
+        item["overdue"] = bool(due is not None and item.get("status") == "open" and stored_utc(due) < now)
         item["signature_required"] = bool(node is not None and node.signature is not None)
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 def _label(label) -> dict:
@@ -148,14 +145,6 @@ def _titles(session: Session, tenant_id: int, form_key: str, ids: set[int]) -> d
     return {r.id: r.title or r.serial_no or f"#{r.id}" for r in rows}
 
 
-def _names(session: Session, tenant_id: int, ids: set) -> dict[int, str]:
-    ids = {i for i in ids if isinstance(i, int)}
-    if not ids:
-        return {}
-    return dict(session.execute(select(users.c.id, users.c.name).where(and_(
-        users.c.tenant_id == tenant_id, users.c.id.in_(ids)))).all())
-
-
 # ---------------------------------------------------------------------------- a record's flow
 
 def history(session: Session, actor: Actor, form_key: str, record_id: int) -> dict | None:
@@ -173,7 +162,7 @@ def history(session: Session, actor: Actor, form_key: str, record_id: int) -> di
     events = [dict(r) for r in rows]
     tasks = [dict(r) for r in session.execute(select(flow_tasks).where(
         flow_tasks.c.instance_id == instance["id"]).order_by(flow_tasks.c.id)).mappings()]
-    names = _names(session, actor.tenant_id, {e["actor_id"] for e in events} | {t["assignee_id"] for t in tasks}
+    names = user_names(session, actor.tenant_id, {e["actor_id"] for e in events} | {t["assignee_id"] for t in tasks}
                    | {instance["submitter_id"]})
     for e in events:
         e["actor_name"] = names.get(e["actor_id"])
@@ -274,7 +263,7 @@ def task_view(session: Session, actor: Actor, task_id: int, now: datetime | None
         move = flows.Move(session, actor, instance, flow, None, now or datetime.now(timezone.utc))
         targets = flow_actions.return_targets(move, node)
     due = task["due_at"]
-    overdue = bool(due is not None and task["status"] == "open" and _aware(due) < (now or datetime.now(timezone.utc)))
+    overdue = bool(due is not None and task["status"] == "open" and stored_utc(due) < (now or datetime.now(timezone.utc)))
     return {"task": task, "instance": instance, "flow": flow, "node": node, "record": record, "can_act": can_act,
             "return_targets": targets, "overdue": overdue,
             "fields": {k: node.permission(k) for k in record.data}}

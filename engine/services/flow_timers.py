@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.flows import runtime
 from engine.services import flows
 from engine.services.flow_actions import decide
+from engine.storage.db import stored_utc
 from engine.storage.flow_tables import flow_tasks
 from engine.types import Actor
 
@@ -40,15 +41,15 @@ def fire(session: Session, tenant_id: int, task_id: int, now: datetime | None = 
     move = flows.load_move(session, Actor.system(tenant_id), task["instance_id"], now)
     task = _task(session, tenant_id, task_id)           # again, under the lock
     if task is None or task["status"] != "open" or move.row["state"] != flows.RUNNING \
-            or task["next_timer_at"] is None or _aware(task["next_timer_at"]) > now:
+            or task["next_timer_at"] is None or stored_utc(task["next_timer_at"]) > now:
         return None
     node = move.flow.node(task["node_id"])
     rule = node.deadline
     if rule is None:
         _set_timer(move, task, None)
         return None
-    if task["due_at"] is not None and now < _aware(task["due_at"]):
-        _set_timer(move, task, _aware(task["due_at"]), remind=True)
+    if task["due_at"] is not None and now < stored_utc(task["due_at"]):
+        _set_timer(move, task, stored_utc(task["due_at"]), remind=True)
         flows.event(move, "reminder", node.id, task_id=task_id, actor_id=None, data={"to": task["assignee_id"]})
         return "reminded"
     action = rule.on_overdue
@@ -61,10 +62,6 @@ def _task(session: Session, tenant_id: int, task_id: int) -> dict | None:
     row = session.execute(select(flow_tasks).where(and_(flow_tasks.c.tenant_id == tenant_id,
                                                         flow_tasks.c.id == task_id))).mappings().first()
     return dict(row) if row else None
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 def _set_timer(move, task: dict, when: datetime | None, remind: bool = False) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from engine.auth.passwords import hash_password, needs_rehash, verify_password
 from engine.errors import NotFound, TooManyAttempts
 from engine.i18n import msg
+from engine.storage.db import stored_utc
 from engine.storage.platform import api_tokens, login_attempts, roles, tenants, user_roles, users
 from engine.types import Actor
 
@@ -33,13 +34,6 @@ _DUMMY_HASH = hash_password("not-a-real-password")   # equal work when the user 
 
 def _utc(now: datetime | None) -> datetime:
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone columns: they are UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------------------- sign-in
@@ -82,7 +76,7 @@ def _locked_for(session: Session, tenant_id: int | None, email: str, ip: str | N
     last_ok = session.execute(select(func.max(login_attempts.c.at)).where(and_(
         login_attempts.c.email == email, login_attempts.c.tenant_id.is_(None) if tenant_id is None
         else login_attempts.c.tenant_id == tenant_id, login_attempts.c.success.is_(True)))).scalar()
-    since = max(start, _aware(last_ok)) if last_ok is not None else start
+    since = max(start, stored_utc(last_ok)) if last_ok is not None else start
     email_fail = and_(login_attempts.c.email == email, login_attempts.c.success.is_(False),
                       login_attempts.c.at > since,
                       login_attempts.c.tenant_id.is_(None) if tenant_id is None
@@ -100,7 +94,7 @@ def _wait(session: Session, condition, limit: int, now: datetime) -> int:
                             .order_by(login_attempts.c.at.desc()).limit(limit)).scalars().all()
     if len(times) < limit:
         return 0
-    remaining = (_aware(times[-1]) + WINDOW - now).total_seconds()
+    remaining = (stored_utc(times[-1]) + WINDOW - now).total_seconds()
     return max(1, int(remaining + 0.999)) if remaining > 0 else 0
 
 
@@ -169,11 +163,11 @@ def check_api_token(session: Session, token: str, *, now: datetime | None = None
         return None
     if row["token_revoked_at"] is not None:
         return None
-    if row["token_expires_at"] is not None and _aware(row["token_expires_at"]) <= now:
+    if row["token_expires_at"] is not None and stored_utc(row["token_expires_at"]) <= now:
         return None
     if not row["is_active"]:
         return None
-    last = _aware(row["token_last_used_at"])
+    last = stored_utc(row["token_last_used_at"])
     due = last is None or now - last >= TOKEN_TOUCH_EVERY    # not a write on every API call
     role_keys = sorted({r["role_key"] for r in rows if r["role_key"] is not None})
     return TokenCheck(actor_from_row(session, row, role_keys=role_keys), row["token_id"], due)

@@ -38,15 +38,22 @@ def names_for(session: Session, actor: Actor, fields: Iterable[FieldDef], rows: 
         _collect(fields, row, wanted, refs)
     names = Names()
     tenant = actor.tenant_id
-    if wanted["user"]:
-        names.users = dict(session.execute(select(users.c.id, users.c.name).where(and_(
-            users.c.tenant_id == tenant, users.c.id.in_(wanted["user"])))).all())
+    names.users = user_names(session, tenant, wanted["user"])
     if wanted["department"]:
         names.departments = dict(session.execute(select(departments.c.id, departments.c.name).where(and_(
             departments.c.tenant_id == tenant, departments.c.id.in_(wanted["department"])))).all())
     for form_key, ids in refs.items():
         names.titles.update({(form_key, i): t for i, t in _titles(session, actor, form_key, ids).items()})
     return names
+
+
+def user_names(session: Session, tenant_id: int, ids: Iterable[Any]) -> dict[int, str]:
+    """{user id: name} of the tenant's users among ``ids`` (one query; none for no ids)."""
+    ids = {i for i in ids if _is_id(i)}
+    if not ids:
+        return {}
+    return dict(session.execute(select(users.c.id, users.c.name).where(and_(
+        users.c.tenant_id == tenant_id, users.c.id.in_(ids)))).all())
 
 
 def _collect(fields: list[FieldDef], row: Mapping[str, Any], wanted: dict, refs: dict) -> None:

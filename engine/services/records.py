@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone, tzinfo
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from engine import access as access_control
@@ -32,9 +32,9 @@ from engine.fields.base import StorageKind
 from engine.fields.serial import format_serial, period_key
 from engine.forms import validate_record
 from engine.i18n import msg
+from engine.services.names import user_names
 from engine.storage import audit, filters, form_store, records
 from engine.storage.form_store import PublishedForm
-from engine.storage.platform import users
 from engine.storage.records import Record
 from engine.storage.serials import next_serial
 from engine.types import Actor, AuditAction
@@ -381,9 +381,7 @@ def record_history(session: Session, actor: Actor, form_key: str, record_id: int
     get_record(session, actor, form_key, record_id)     # NotFound outside the read scope
     hidden = access_control.form_access(session, actor, form_key).hidden_fields
     entries = audit.entries(session, actor.tenant_id, form_key, record_id)
-    ids = {e["actor_id"] for e in entries if e["actor_id"] is not None}
-    names = dict(session.execute(select(users.c.id, users.c.name).where(and_(
-        users.c.tenant_id == actor.tenant_id, users.c.id.in_(ids)))).all()) if ids else {}
+    names = user_names(session, actor.tenant_id, (e["actor_id"] for e in entries))
     return [{"id": e["id"], "action": e["action"], "actor_id": e["actor_id"], "actor_name": names.get(e["actor_id"]),
              "at": records.from_db(StorageKind.DATETIME, e["at"]), "reason": e["reason"],
              "def_version": e["def_version"],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timezone
 from typing import Any
 
 from sqlalchemy import and_, insert, select
@@ -21,6 +20,7 @@ from engine.errors import FieldProblem, NotFound, RecordValidationError, TooMany
 from engine.flows.model import NodeDef
 from engine.i18n import msg
 from engine.services import logins
+from engine.storage.db import stored_utc
 from engine.storage.flow_tables import flow_signatures as sigs
 from engine.storage.platform import login_attempts, users
 from engine.types import Actor
@@ -39,9 +39,7 @@ def content_hash(form_key: str, record_id: int, version: int, data: dict) -> str
 def _signature_hash(row: dict) -> str:
     keys = ("tenant_id", "instance_id", "task_id", "form_key", "record_id", "record_version", "user_id",
             "printed_name", "meaning", "content_hash")
-    signed_at = row["signed_at"]       # SQLite gives it back naive (UTC), PostgreSQL aware
-    if signed_at.tzinfo is not None:
-        signed_at = signed_at.astimezone(timezone.utc).replace(tzinfo=None)
+    signed_at = stored_utc(row["signed_at"]).replace(tzinfo=None)
     return _digest({**{k: row[k] for k in keys}, "meaning_label": row["meaning_label"],
                     "signed_at": signed_at.isoformat(timespec="microseconds")})
 

@@ -13,6 +13,7 @@ made to behave alike where the engine relies on it:
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -66,6 +67,14 @@ def _configure_sqlite(engine: Engine) -> None:
         # for a writer, and a long import does not freeze every page.
         deferred = conn.get_execution_options().get(READ_ONLY_OPTION)
         conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def stored_utc(value: datetime | None) -> datetime | None:
+    """A timestamp as read back from a timezone column, in UTC: SQLite returns it naive (it is UTC),
+    PostgreSQL aware in the connection's zone."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def read_only(engine: Engine) -> Engine:
