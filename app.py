@@ -49,6 +49,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     db = make_engine(app.config["DATABASE_URL"])
     app.extensions["qms_db"] = db
+    from engine.jobs import queue
+    queue.configure(app.config.get("REDIS_URL"))      # rq with Redis, else this process's job pool
     if app.config["AUTO_MIGRATE"]:
         upgrade_database(db)
     _register_web(app)
@@ -94,8 +96,9 @@ def main() -> None:
     settings: Settings = app.config["QMS_SETTINGS"]
     result = prepare_first_start(app.extensions["qms_db"], settings)
     _print_welcome(settings, result)
-    from runtime.jobs import start_timer_loop
-    start_timer_loop(app.extensions["qms_db"])       # approval deadlines; with gunicorn: `qms run-timers --every 60`
+    if not settings.redis_url:     # with Redis, `qms worker` processes run the jobs
+        from engine.jobs.worker import start_in_process_thread
+        start_in_process_thread(app.config["DATABASE_URL"])
     # Under the `qms` CLI, Flask marks the environment and app.run() would return at once
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)

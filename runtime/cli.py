@@ -205,8 +205,28 @@ def run_timers_command(every: int) -> None:
         time.sleep(every)
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty (rq only). / 队列清空后退出（仅 rq）")
+@click.option("--name", default=None, help="Worker name shown by rq. / rq 中显示的名称")
+@with_appcontext
+def worker_command(burst: bool, name: str | None) -> None:
+    """Run background jobs: rule actions, mails, webhooks, deadlines, schedules.
+
+    With REDIS_URL an rq worker on queue 'qms' (start several for more throughput); without it
+    the same jobs run in this process. / 运行后台任务：有 REDIS_URL 时为 rq worker，否则在本进程运行。
+    """
+    from engine.jobs import worker
+    url, redis_url = current_app.config["DATABASE_URL"], current_app.config.get("REDIS_URL")
+    if redis_url:
+        click.echo(f"qms worker: rq on {redis_url.split('@')[-1]}, queue 'qms' / 已连接 Redis", err=True)
+        worker.run_rq_worker(url, redis_url, burst=burst, name=name)
+    else:
+        click.echo("qms worker: no REDIS_URL, running jobs in this process / 未配置 Redis，在本进程运行任务", err=True)
+        worker.run_in_process(url, rounds=1 if burst else None)
+
+
 COMMANDS = (create_tenant_command, create_user_command, reset_password_command, create_token_command,
-            import_app_command, export_app_command, run_timers_command)
+            import_app_command, export_app_command, run_timers_command, worker_command)
 
 
 def register_commands(group: click.Group) -> None:

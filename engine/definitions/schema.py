@@ -19,8 +19,10 @@ from engine.errors import Problem
 from engine.fields.base import shown
 from engine.i18n import Msg, msg
 
-SCHEMA_FILES = ("common.schema.json", "field.schema.json", "form.schema.json", "app_package.schema.json", "flow.schema.json")
-_ROOTS = {"form": "form.schema.json", "app": "app_package.schema.json", "field": "field.schema.json", "flow": "flow.schema.json"}
+SCHEMA_FILES = ("common.schema.json", "field.schema.json", "form.schema.json", "app_package.schema.json", "flow.schema.json",
+                "rule.schema.json")
+_ROOTS = {"form": "form.schema.json", "app": "app_package.schema.json", "field": "field.schema.json", "flow": "flow.schema.json",
+          "rule": "rule.schema.json"}
 _TYPE_NAMES = {
     "object": Msg("对象", "an object"), "array": Msg("列表", "a list"), "string": Msg("文本", "text"),
     "integer": Msg("整数", "a whole number"), "number": Msg("数字", "a number"),
@@ -35,12 +37,22 @@ def load_schema(name: str) -> dict:
 
 
 @lru_cache(maxsize=None)
+def _registry() -> Registry:
+    return Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in map(load_schema, SCHEMA_FILES))
+
+
+@lru_cache(maxsize=None)
 def validator(kind: str) -> Draft202012Validator:
-    """A validator for ``kind`` ("form", "app" or "field") with all shipped schemas resolvable."""
-    schemas = {name: load_schema(name) for name in SCHEMA_FILES}
-    registry = Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values())
-    return Draft202012Validator(schemas[_ROOTS[kind]], registry=registry)
+    """A validator for ``kind`` ("form", "app", "field", "flow" or "rule") with all shipped schemas resolvable."""
+    return Draft202012Validator(load_schema(_ROOTS[kind]), registry=_registry())
+
+
+def fragment_validator(schema: dict) -> Draft202012Validator:
+    """A validator for a schema fragment that may ``$ref`` the shipped schemas (e.g. a rule action's options)."""
+    # an $id beside the shipped ones, so "common.schema.json#/..." refs resolve as in the files
+    return Draft202012Validator({"$id": "https://qms.example.com/schemas/fragment.json", **schema},
+                                registry=_registry())
 
 
 def schema_problems(data: Any, kind: str) -> list[Problem]:

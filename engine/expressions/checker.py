@@ -30,6 +30,7 @@ class Annotations:
     types: dict[int, ExprType] = field(default_factory=dict)
     levels: dict[int, int] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)
+    record_hops: dict[int, int] = field(default_factory=dict)   # Path → leading parts that pick a record's field
 
 
 def _suggest(word: str, candidates: list[str]) -> str | None:
@@ -104,11 +105,19 @@ class Checker:
         head = ast.Name(node.parts[0], node.line, node.column)
         current = self.visit_Name(head)
         self.notes.levels[id(node)] = self.notes.levels.get(id(head), 0)
-        flattened = False
+        flattened, hops = False, 0
         for i, part in enumerate(node.parts[1:], start=1):
             shown = ".".join(node.parts[:i])
             if current.kind is Kind.ANY:
                 return list_of(ANY)
+            if current.kind is Kind.RECORD and not flattened:     # old.status: one value, not a column
+                member = dict(current.rows.fields).get(part)
+                if member is None:
+                    base = msg("'{p}' 中没有字段 '{c}'", "'{p}' has no field '{c}'", p=shown, c=part)
+                    return self.error(node, _with_hint(base, _suggest(part, current.rows.keys())))
+                current, hops = member_type(member), hops + 1
+                self.notes.record_hops[id(node)] = hops
+                continue
             if current.kind is not Kind.ROWS:
                 return self.error(node, msg("'{p}' 不是子表，不能用 '{p}.{c}' 取列",
                                             "'{p}' is not a sub-table, so '{p}.{c}' is not a column",

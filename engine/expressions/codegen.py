@@ -124,6 +124,12 @@ class CodeGen:
         head = self._load(ast.Name(node.parts[0], node.line, node.column))
         self.notes.levels.setdefault(id(node), 0)
         rest = node.parts[1:]
+        hops = self.notes.record_hops.get(id(node), 0)
+        for part in rest[:hops]:          # old.status: a field of one record
+            head = f"_field({head}, {ascii(part)})"
+        rest = rest[hops:]
+        if not rest:
+            return self._mark(node, head)
         if len(rest) == 1:
             return self._mark(node, f"_col({head}, {ascii(rest[0])})")
         return self._mark(node, f"_path({head}, {ascii(tuple(rest))})")

@@ -323,6 +323,15 @@ def _cell(row, key):
     raise fail("子表的行应为记录，实际为 {k}", "A sub-table row must be a record, got {k}", k=kind_of(row))
 
 
+def record_field(record, key: str):
+    """``old.status``: a field of one nested record (blank when the record is blank)."""
+    if record is None:
+        return None
+    if isinstance(record, dict):
+        return record.get(key)
+    raise fail("应为记录，实际为 {k}", "Expected a record, got {k}", k=kind_of(record))
+
+
 def column(rows, key: str) -> list:
     """``items.qty``: the column's values, one per row (blank cells stay None)."""
     if rows.__class__ is not list:
@@ -357,5 +366,5 @@ HELPERS = {
     "_num": number, "_num0": num0, "_truth": truth, "_text": text_of, "_cap": capped,
     "_cat": concat, "_add": add, "_sub": sub, "_mul": mul, "_div": div, "_pow": power,
     "_neg": negate, "_pct": percent, "_finite": finite, "_cmp": compare, "_list": as_list,
-    "_dadd": date_add, "_dsubn": date_minus_days, "_ddiff": date_minus_date, "_col": column, "_path": path, "_date": to_date, "_datetime": to_datetime,
+    "_dadd": date_add, "_dsubn": date_minus_days, "_ddiff": date_minus_date, "_col": column, "_path": path, "_field": record_field, "_date": to_date, "_datetime": to_datetime,
 }

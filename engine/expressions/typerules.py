@@ -38,9 +38,9 @@ def type_name(t: ExprType) -> Msg:
 
 
 def member_type(member: ExprType | Scope) -> ExprType:
-    """The type of a scope member: a nested Scope (sub-table) is ROWS."""
+    """The type of a scope member: a nested Scope is ROWS (a sub-table) or RECORD (one record)."""
     if isinstance(member, Scope):
-        return ExprType(Kind.ROWS, rows=member)
+        return ExprType(Kind.RECORD if member.record else Kind.ROWS, rows=member)
     return member
 
 

@@ -27,6 +27,7 @@ class Kind(str, Enum):
     FILE = "file"      # attachments, images, signatures: only blank checks and counts
     LIST = "list"      # a list of scalars (a sub-table column, a multiselect)
     ROWS = "rows"      # a sub-table itself (list of rows)
+    RECORD = "record"  # one nested record (a rule's ``old`` values): ``old.status`` is a value
     BLANK = "blank"    # the type of an empty value literal
     ANY = "any"        # unknown statically; checked at run time
 
@@ -82,6 +83,7 @@ class Scope:
     fields: tuple[tuple[str, Member], ...] = ()
     parent: "Scope | None" = None
     labels: tuple[tuple[str, str, str], ...] = ()  # (key, zh, en)
+    record: bool = False    # a nested Scope that is one record (``old.x``), not a sub-table's rows
 
     @classmethod
     def of(cls, fields: Mapping[str, Member] | Iterable[tuple[str, Member]] = (),

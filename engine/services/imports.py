@@ -29,6 +29,7 @@ from engine.fields.base import InvalidValue
 from engine.forms import validate_record
 from engine.i18n import label_text, msg
 from engine.services import records as record_service
+from engine.services import rule_events
 from engine.storage import form_store, records
 from engine.storage.form_store import PublishedForm
 from engine.tabular import FileError, XlsxWriter, open_workbook
@@ -78,8 +79,9 @@ def import_records(session: Session, actor: Actor, form_key: str, file_bytes: by
     decisions = job.check(sheet.rows(), tick)
     if not report.ok or dry_run:
         return report
-    with session.begin_nested():    # a failure while writing undoes every row already written
-        job.write(sheet.rows(), decisions, tick, reason or "import")
+    # rules fire per row written (or once for the file, for rules that ask for that)
+    with rule_events.batch(session, actor, "import"), session.begin_nested():
+        job.write(sheet.rows(), decisions, tick, reason or "import")   # a failure undoes every row written
     report.written = True
     return report
 

@@ -32,6 +32,7 @@ from engine.fields.base import StorageKind
 from engine.fields.serial import format_serial, period_key
 from engine.forms import validate_record
 from engine.i18n import msg
+from engine.services import rule_events
 from engine.services.names import user_names
 from engine.storage import audit, filters, form_store, records
 from engine.storage.form_store import PublishedForm
@@ -215,6 +216,7 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
                       first=records.ids_never_reused(session, pub.spec))
     from engine.services import flows
     flows.start_if_configured(session, actor, form_key, record.id, now=now, values=dict(record.values))
+    rule_events.record_event(session, actor, "record.created", form_key, record, now=now)
     return _shown(record, allowed)
 
 
@@ -260,9 +262,11 @@ def update_record(session: Session, actor: Actor, form_key: str, record_id: int,
                                  old.values, system):
         raise _stale(record_id, expected_version, None)
     new = _read(session, tenant_id, pub, record_id)
+    changes = audit.diff(_diff_fields(form_for, old, new), old.data, new.data)
     audit.write_entry(session, tenant_id, form, record_id, AuditAction.UPDATE.value, actor.user_id,
-                      audit.diff(_diff_fields(form_for, old, new), old.data, new.data),
-                      form.version, reason, at=now)
+                      changes, form.version, reason, at=now)
+    if changes:
+        rule_events.record_event(session, actor, "record.updated", form_key, new, old, set(changes), now)
     return _shown(new, allowed)
 
 
@@ -286,6 +290,34 @@ def _flow_guard(session: Session, actor: Actor, form_key: str, record_id: int, a
     blocked = {f.key for f in form_store.load_published(session, actor.tenant_id, form_key).form.fields
                if start.permission(f.key) != "editable"}
     return replace(allowed, readonly_fields=allowed.readonly_fields | blocked)
+
+
+_STATUS = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+
+
+def set_status(session: Session, actor: Actor, form_key: str, record_id: int, status: str,
+               reason: str | None = None, *, now: datetime | None = None) -> bool:
+    """Set a record's status (``active``, ``frozen``, ``released``…): needs update rights, is audited
+    and fires rules like any change. False when the record already has that status."""
+    if not isinstance(status, str) or not _STATUS.match(status):
+        raise QueryError(msg("状态“{s}”无效：请用小写字母、数字和下划线", "Status '{s}' is not valid: use lowercase "
+                             "letters, digits and '_'", s=str(status)[:40]))
+    tenant_id, now = actor.tenant_id, _now(now)
+    pub = form_store.load_published(session, tenant_id, form_key)
+    allowed = access_control.form_access(session, actor, form_key)
+    old = _read(session, tenant_id, pub, record_id, allowed.read)
+    if not _in_scope(session, tenant_id, pub, record_id, allowed.update):
+        raise _denied("update", record_id)
+    if old.status == status:
+        return False
+    if not records.set_status(session, pub.spec, tenant_id, record_id, old.version, status, actor.user_id, now):
+        raise _stale(record_id, old.version, None)
+    form = _versions(session, tenant_id, pub)(old.def_version)
+    audit.write_entry(session, tenant_id, form, record_id, AuditAction.UPDATE.value, actor.user_id,
+                      {"status": {"old": old.status, "new": status}}, old.def_version, reason, at=now)
+    new = _read(session, tenant_id, pub, record_id)
+    rule_events.record_event(session, actor, "record.updated", form_key, new, old, {"status"}, now)
+    return True
 
 
 def may_update(session: Session, actor: Actor, form_key: str, record_id: int) -> bool:
@@ -329,6 +361,7 @@ def delete_record(session: Session, actor: Actor, form_key: str, record_id: int,
     changes["_system"] = {k: v for k, v in old.to_json().items() if k != "data"}
     audit.write_entry(session, tenant_id, form, record_id, AuditAction.DELETE.value, actor.user_id, changes,
                       old.def_version, reason, at=_now(now))
+    rule_events.record_event(session, actor, "record.deleted", form_key, old, now=_now(now))
 
 
 def query_records(session: Session, actor: Actor, form_key: str, filter: str | None = None,

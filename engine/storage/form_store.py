@@ -101,8 +101,17 @@ def _flow_count():
                         flows.c.current_version > 0)).scalar_subquery())
 
 
-# the newest version row, and (in the same round trip) whether any published flow runs on the form
-_NEWEST = (select(fv.c.id, fv.c.version, fv.c.published_at, _flow_count().label("flows"))
+def _rule_count():
+    from engine.storage.rule_tables import rule_definitions as rules
+    return (select(func.count()).select_from(rules)
+            .where(and_(rules.c.tenant_id == bindparam("tenant_id"), rules.c.form_key == bindparam("form_key"),
+                        rules.c.enabled, rules.c.current_version > 0)).scalar_subquery())
+
+
+# the newest version row, and (in the same round trip) whether any published flow or enabled rule
+# listens to the form — so a write to a form without either costs no further query
+_NEWEST = (select(fv.c.id, fv.c.version, fv.c.published_at, _flow_count().label("flows"),
+                  _rule_count().label("rules"))
            .where(and_(fv.c.tenant_id == bindparam("tenant_id"), fv.c.form_key == bindparam("form_key")))
            .order_by(fv.c.version.desc()).limit(1))
 
@@ -113,8 +122,14 @@ def has_flows(session: Session, tenant_id: int, form_key: str) -> bool:
     return bool(session.info[_NEWEST_SEEN][(tenant_id, form_key)].flows)
 
 
+def has_rules(session: Session, tenant_id: int, form_key: str) -> bool:
+    """Whether an enabled rule listens to the form (known from :func:`load_published` in this session)."""
+    load_published(session, tenant_id, form_key)
+    return bool(session.info[_NEWEST_SEEN][(tenant_id, form_key)].rules)
+
+
 def forget_newest(session: Session) -> None:
-    """Drop this session's memo of newest versions (after publishing a form or a flow)."""
+    """Drop this session's memo of newest versions (after publishing a form, a flow or a rule)."""
     session.info.pop(_NEWEST_SEEN, None)
 
 

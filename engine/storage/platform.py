@@ -239,5 +239,6 @@ jobs = Table(
 )
 
 
-# The flow engine's tables live in their own module on the same metadata.
+# The flow and rule engines' tables live in their own modules on the same metadata.
 from engine.storage import flow_tables  # noqa: E402,F401
+from engine.storage import rule_tables  # noqa: E402,F401

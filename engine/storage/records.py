@@ -284,6 +284,16 @@ def update_record(session: Session, form: FormDef, spec: TableSpec, tenant_id: i
     return True
 
 
+def set_status(session: Session, spec: TableSpec, tenant_id: int, record_id: int, expected_version: int,
+               status: str, user_id: int | None, now: datetime) -> bool:
+    """Optimistic status change (the version moves on); False if the record changed meanwhile."""
+    top = sa_tables(spec)[()]
+    result = session.execute(update(top).where(and_(
+        top.c.id == record_id, top.c.tenant_id == tenant_id, top.c.version == expected_version)).values(
+        status=status, version=expected_version + 1, updated_by=user_id, updated_at=now))
+    return result.rowcount == 1
+
+
 def delete_record(session: Session, spec: TableSpec, tenant_id: int, record_id: int) -> bool:
     """Delete a record with all its sub-table rows; False if it did not exist."""
     tables = sa_tables(spec)

@@ -81,6 +81,10 @@ B_FLOW = {"format": 1, "key": "b_review", "label": {"zh-CN": "审核", "en": "Re
     {"id": "end", "type": "end"}]}
 
 
+B_RULE = {"format": 1, "key": "b_rule", "label": {"zh-CN": "冻结", "en": "Freeze"}, "form": "b_only",
+          "trigger": {"type": "record_created"}, "actions": [{"type": "set_status", "status": "frozen"}]}
+
+
 def _b_world(client, tenant_b):
     """Tenant B: an app with a form whose key A also uses, a B-only form with an approval flow,
     and records in both (the B-only ones each with a running flow and an open task)."""
@@ -88,6 +92,7 @@ def _b_world(client, tenant_b):
                        headers=bearer(tenant_b.admin_token)).status_code == 201
     tenant_b.publish(inspection_definition("b_only"))
     assert client.post("/api/v1/flows", json=B_FLOW, headers=bearer(tenant_b.admin_token)).status_code == 201
+    assert client.post("/api/v1/rules", json=B_RULE, headers=bearer(tenant_b.admin_token)).status_code == 201
     ids = []
     for key in ("inspection", "b_only"):
         for n in range(3):
@@ -102,7 +107,8 @@ def test_tenant_a_gets_404_for_every_route_on_tenant_b_things(app, client, tenan
     b_tasks = client.get("/api/v1/tasks", headers=bearer(tenant_b.admin_token)).get_json()["items"]
     task = b_tasks[0]
     flow_things = {"flow_key": "b_review", "instance_id": task["instance_id"], "task_id": task["id"],
-                   "action": "approve", "delegation_id": 1}
+                   "action": "approve", "delegation_id": 1, "rule_key": "b_rule", "token": "t" * 32,
+                   "run_id": client.get("/api/v1/rule-runs", headers=bearer(tenant_b.admin_token)).get_json()["items"][0]["id"]}
     samples = [{"app_key": "b_app", "form_key": "b_only", "record_id": task["record_id"], **flow_things},
                {"app_key": "b_app", "form_key": "inspection", "record_id": record_id, **flow_things}]
     checked = 0

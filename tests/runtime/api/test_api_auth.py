@@ -10,14 +10,15 @@ from tests.runtime.web_support import ADMIN_PASSWORD
 
 TOKEN = "/api/v1/auth/token"
 SAMPLE = {"app_key": "iqc", "form_key": "inspection", "record_id": 1, "flow_key": "review", "instance_id": 1,
-          "task_id": 1, "action": "approve", "delegation_id": 1}
+          "task_id": 1, "action": "approve", "delegation_id": 1, "rule_key": "freeze", "run_id": 1, "token": "t" * 32}
+PUBLIC = {"api.create_token", "api.inbound_hook"}   # a password, or the secret in the URL, is the credential
 
 
 def api_routes(app):
     """(method, url) of every API route but the token route, with sample path values."""
     out = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("api.") or rule.endpoint == "api.create_token":
+        if not rule.endpoint.startswith("api.") or rule.endpoint in PUBLIC:
             continue
         url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(SAMPLE[m.group(1)]), rule.rule)
         out += [(method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]

@@ -1,0 +1,1 @@
+from tests.engine.rules.support import world  # noqa: F401  (fixture)
