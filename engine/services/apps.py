@@ -156,6 +156,7 @@ def import_app(session: Session, actor: Actor, package: Mapping[str, Any]) -> Im
         new_versions.append((form.key, done.version))
     detached = _attach(session, tenant_id, app)
     new_versions += _publish_flows(session, actor, app)
+    new_versions += _publish_rules(session, actor, app)
     created = _store_app(session, tenant_id, app)
     return ImportResult(app.key, app.version, created, tuple(new_versions), tuple(unchanged), detached)
 
@@ -186,6 +187,29 @@ def _publish_flows(session: Session, actor: Actor, app: AppPackage) -> list[tupl
         except DefinitionError as exc:
             raise DefinitionError([Problem(f"$.flows[{index}]" + p.path[1:], p.message) for p in exc.problems]) from None
         done.append((f"flow:{published.key}", published.version))
+    return done
+
+
+def _publish_rules(session: Session, actor: Actor, app: AppPackage) -> list[tuple[str, int]]:
+    """Publish the package's rules (after its forms and flows, which they refer to); an unchanged
+    rule keeps its version, and a rule the tenant switched off stays off."""
+    from engine.services import rule_defs
+    done = []
+    for index, rule in enumerate(app.rules):
+        data = _thawed(rule)
+        try:
+            current = rule_defs.get_rule(session, actor, data.get("key"))
+            if _canonical(current["definition"]) == _canonical(data):
+                continue
+            if not current["enabled"]:
+                data["enabled"] = False
+        except (NotFound, DefinitionError, TypeError, AttributeError):
+            pass
+        try:
+            published = rule_defs.publish_rule(session, actor, data, app.key)
+        except DefinitionError as exc:
+            raise DefinitionError([Problem(f"$.rules[{index}]" + p.path[1:], p.message) for p in exc.problems]) from None
+        done.append((f"rule:{published.key}", published.version))
     return done
 
 
@@ -239,6 +263,10 @@ def export_app(session: Session, tenant_id: int, app_key: str) -> dict:
     flows = [f for f in flow_defs.list_flows(session, tenant_id) if f["app_key"] == app_key]
     if flows or package.get("flows"):
         package["flows"] = [flow_defs.load_flow_version(session, tenant_id, f["key"]).to_dict() for f in flows]
+    from engine.services import rule_defs
+    rules = rule_defs.app_rules(session, tenant_id, app_key)
+    if rules or package.get("rules"):
+        package["rules"] = [r.to_dict() for r in rules]
     return package
 
 

@@ -103,7 +103,7 @@ def _write_batch(session: Session, actor: Actor, current: Batch) -> None:
         first = dict(members[0][1])
         first["batch"] = {"id": current.id, "source": current.source, "count": len(members),
                           "records": [record_id for record_id, _ in members][:10_000]}
-        rows.append(_row(session, actor, rule, first, None, None))
+        rows.append(_row(session, actor, rule, first, None))
     _insert(session, rows)
 
 
@@ -145,7 +145,7 @@ def fire(session: Session, actor: Actor, rules: list[RuleDef], event: dict, now:
         if current is not None and rule.batch == ONCE and event.get("record_id") is not None and error is None:
             current.add(rule, event["record_id"], event)
             continue
-        rows.append(_row(session, actor, rule, event, error, now))
+        rows.append(_row(session, actor, rule, event, error))
     return _insert(session, rows)
 
 
@@ -170,9 +170,8 @@ def _condition(session: Session, actor: Actor, rule: RuleDef, event: Mapping, no
         return True, msg("条件无法计算：{e}", "The condition could not be evaluated: {e}", e=text).get(actor.lang)
 
 
-def _row(session: Session, actor: Actor, rule: RuleDef, event: Mapping, error: str | None,
-         now: datetime | None) -> dict:
-    now = now or datetime.now(timezone.utc)
+def _row(session: Session, actor: Actor, rule: RuleDef, event: Mapping, error: str | None) -> dict:
+    now = datetime.now(timezone.utc)      # the outbox keeps wall-clock time (a write's own "now" may be set)
     depth = int(session.info.get(DEPTH_KEY) or 0)
     if error is None and depth >= max_depth():
         error = msg("规则链过深（超过 {n} 层），已停止：请检查规则是否互相触发",
