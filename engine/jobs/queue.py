@@ -16,6 +16,7 @@ import importlib
 import logging
 import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "qms"
 IN_PROCESS_WORKERS = 2
 JOB_TIMEOUT = 300            # seconds an rq job may run
+RETRY_AFTER = 5.0            # seconds without enqueue attempts after the backend failed
 _AFTER_COMMIT = "qms.jobs_after_commit"
 
 _lock = threading.Lock()
@@ -160,20 +162,28 @@ def uses_rq() -> bool:
     return isinstance(_backend, RqBackend)
 
 
+_down_until = 0.0      # after a failure, don't make every request wait for a dead Redis
+
+
 def enqueue(target: str, *args: Any) -> bool:
     """Hand ``target(*args)`` to the configured backend now; False (logged) when it cannot take it."""
-    try:
-        _backend.enqueue(target, args)
-        return True
-    except Exception:   # noqa: BLE001 - Redis down: the rows stay pending and the sweep enqueues them
-        log.warning("could not enqueue %s%r on %s", target, args, _backend.name, exc_info=True)
-        return False
+    return enqueue_many([(target, args)])
+
+
+def available() -> bool:
+    """False for a while after the backend refused work (see :func:`enqueue_many`)."""
+    return time.monotonic() >= _down_until
 
 
 def enqueue_many(calls: list[tuple[str, tuple]]) -> bool:
-    """Several jobs at once (one round trip to Redis); False (logged) when the backend refused."""
+    """Several jobs at once (one round trip to Redis). False when the backend refused them, or
+    failed less than :data:`RETRY_AFTER` seconds ago: the rows stay pending and the sweep enqueues
+    them once it is back."""
+    global _down_until
     if not calls:
         return True
+    if time.monotonic() < _down_until:
+        return False
     try:
         if isinstance(_backend, RqBackend):
             _backend.enqueue_many(calls)
@@ -181,8 +191,10 @@ def enqueue_many(calls: list[tuple[str, tuple]]) -> bool:
             for target, args in calls:
                 _backend.enqueue(target, args)
         return True
-    except Exception:   # noqa: BLE001 - see enqueue
-        log.warning("could not enqueue %d jobs on %s", len(calls), _backend.name, exc_info=True)
+    except Exception:   # noqa: BLE001 - Redis down: logged, and the sweep catches up
+        _down_until = time.monotonic() + RETRY_AFTER
+        log.warning("could not enqueue %d job(s) on %s; retrying in %s s", len(calls), _backend.name, RETRY_AFTER,
+                    exc_info=True)
         return False
 
 

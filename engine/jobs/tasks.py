@@ -47,9 +47,15 @@ def due_calls(database_url: str, now: datetime | None = None) -> list[tuple[str,
 
 
 def dispatch(database_url: str) -> int:
-    """Enqueue every due job on the configured backend; returns how many were handed over."""
+    """Enqueue every due job on the configured backend; returns how many were handed over. When the
+    backend refuses them (Redis down), the rule runs go back to pending, to be tried next round."""
+    if not queue.available():
+        return 0
     calls = due_calls(database_url)
     if calls and not queue.enqueue_many(calls):
+        from engine.services import rule_runs
+        with session_scope(queue.engine_for(database_url)) as session:
+            rule_runs.unqueue(session, [args[1] for target, args in calls if target == rule_runs.RUN_JOB])
         return 0
     return len(calls)
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = 2.0          # seconds between outbox sweeps
 PERIODIC_EVERY = 30        # seconds between deadline / schedule rounds
 CRON_LEASE_KEY = "qms:cron-leader"
+RECONNECT_WAIT = 2.0       # seconds before a worker that lost Redis starts again
 
 
 def _cron_scheduler(connection, database_url: str):
@@ -55,15 +56,22 @@ def _background(connection, database_url: str, stop: threading.Event) -> None:
 def run_rq_worker(database_url: str, redis_url: str, *, burst: bool = False, name: str | None = None) -> None:
     """Serve queue ``qms`` until stopped (or, with ``burst``, until it is empty)."""
     from redis import Redis
+    from redis.exceptions import RedisError
     from rq.worker import SimpleWorker
     queue.configure(redis_url)
     connection = Redis.from_url(redis_url)
     stop = threading.Event()
     thread = threading.Thread(target=_background, args=(connection, database_url, stop), name="qms-sweep", daemon=True)
     thread.start()
-    worker = SimpleWorker([queue.QUEUE_NAME], connection=connection, name=name)
     try:
-        worker.work(burst=burst, with_scheduler=False)
+        while True:
+            try:
+                worker = SimpleWorker([queue.QUEUE_NAME], connection=connection, name=name)
+                worker.work(burst=burst, with_scheduler=False)
+                return
+            except RedisError:          # Redis went away outside rq's own retry loop: wait, start again
+                log.warning("worker lost Redis; retrying in %s s", RECONNECT_WAIT, exc_info=True)
+                time.sleep(RECONNECT_WAIT)
     finally:
         stop.set()
 

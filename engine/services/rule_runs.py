@@ -201,6 +201,13 @@ def due_jobs(session: Session, now: datetime, limit: int = 500) -> list[tuple[st
     return [(RUN_JOB, (url, i)) for i in ids]
 
 
+def unqueue(session: Session, ids: list[int]) -> None:
+    """Rows the sweep marked queued but could not hand over: pending again, due now."""
+    if ids:
+        session.execute(update(rule_outbox).where(and_(rule_outbox.c.id.in_(ids), rule_outbox.c.status == "queued"))
+                        .values(status="pending"))
+
+
 def retry(session: Session, actor: Actor, outbox_id: int) -> None:
     """Admin: run a failed rule run again (actions that already ran are not repeated)."""
     from engine.errors import PermissionDenied
