@@ -37,6 +37,10 @@ REDIS_URL = os.environ.get("QMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 ROOT = Path(__file__).resolve().parents[2]
 RULE = copy.deepcopy(NG_OPENS_NCR)
 RULE["actions"] = [RULE["actions"][0]]          # NG inspection → one NCR
+STEPS = 4
+MULTI = copy.deepcopy(NG_OPENS_NCR)             # NG inspection → four NCRs, one per action ("step k")
+MULTI["actions"] = [{"type": "create_record", "form": "ncr", "values": {"lot_no": "lot_no", "source": f'"step {k}"'}}
+                    for k in range(STEPS)]
 
 
 def _need(problem: str | None, what: str) -> None:
@@ -110,42 +114,64 @@ def _wait(condition, timeout: float, what: str, logs: list[Path] = ()):
     raise AssertionError(f"timed out waiting for {what}\n{tails}")
 
 
-def _world(database_url: str, backend):
+def _world(database_url: str, backend, rule=RULE):
     engine = make_engine(database_url)
     tenant = create_tenant(engine)
     world = make_world(engine, Actor(tenant_id=tenant, user_id=1, lang="en", name="Admin", is_admin=True))
-    world.publish(RULE)
+    world.publish(rule)
     queue.use(backend)
     return world
 
 
+def _ncrs(world) -> list:
+    from engine.services import records
+    out, page = [], 1
+    while True:
+        with world.session() as s:
+            found = records.query_records(s, world.admin, "ncr", page=page, per_page=500)
+        out += found.items
+        if not found.has_next:
+            return out
+        page += 1
+
+
 def _ncr_lots(world) -> list[str]:
-    with world.session() as s:
-        from engine.services import records
-        page = records.query_records(s, world.admin, "ncr", per_page=500)
-        return [r.data["lot_no"] for r in page.items]
+    return [r.data["lot_no"] for r in _ncrs(world)]
 
 
-def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(pg_url, redis_url, tmp_path):
-    previous = queue.use(queue.DeferredBackend())
-    try:
-        world = _world(pg_url, queue.RqBackend(redis_url))
-        n = 120
-        for i in range(n):
-            world.create("iqc", lot_no=f"L{i}", qty=1, result="NG")
-        first = _worker(pg_url, redis_url, tmp_path, "first")
+def _kill_mid_run(world, pg_url, redis_url, tmp_path) -> list[int]:
+    """Start a worker, SIGKILL it while it holds a run; the ids of the runs it held (retried a few
+    times: a kill can land between two jobs)."""
+    for attempt in range(5):
+        worker = _worker(pg_url, redis_url, tmp_path, f"killed{attempt}")
         seen: list[int] = []
 
         def running() -> bool:
             with world.session() as s:
                 seen[:] = s.execute(select(rule_outbox.c.id).where(rule_outbox.c.status == "running")).scalars().all()
-            return bool(seen) and _counts(world.engine).get("done", 0) > 0
-        _wait(running, 60, "the first worker to be in the middle of a run", [tmp_path / "first.log"])
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
+            return bool(seen)
+        _wait(running, 60, "a worker to be in the middle of a run", [tmp_path / f"killed{attempt}.log"])
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
         with world.session() as s:
             stuck = s.execute(select(rule_outbox.c.id).where(rule_outbox.c.status == "running")).scalars().all()
-        assert stuck, "the killed worker held no run"           # it died mid-job
+        if stuck:
+            return stuck
+    raise AssertionError("never caught a worker in the middle of a run")
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(pg_url, redis_url, tmp_path):
+    previous = queue.use(queue.DeferredBackend())
+    try:
+        world = _world(pg_url, queue.RqBackend(redis_url), MULTI)
+        n = 60
+        for i in range(n):
+            world.create("iqc", lot_no=f"L{i}", qty=1, result="NG")
+        stuck = _kill_mid_run(world, pg_url, redis_url, tmp_path)
+        with world.session() as s:      # some of its actions may have committed before the kill
+            from engine.storage.rule_tables import rule_action_runs
+            partly = s.execute(select(func.count()).select_from(rule_action_runs)
+                               .where(rule_action_runs.c.outbox_id.in_(stuck))).scalar_one()
         second = _worker(pg_url, redis_url, tmp_path, "second")
         try:
             _wait(lambda: _counts(world.engine).get("done", 0) == n, 90, "every run done",
@@ -153,11 +179,11 @@ def test_a_worker_killed_mid_job_loses_nothing_and_repeats_nothing(pg_url, redis
         finally:
             second.terminate()
             second.wait(10)
-        lots = _ncr_lots(world)
-        assert sorted(lots) == sorted(f"L{i}" for i in range(n))       # each effect exactly once
+        made = sorted((r.data["lot_no"], r.data["source"]) for r in _ncrs(world))
+        assert made == sorted((f"L{i}", f"step {k}") for i in range(n) for k in range(STEPS))   # each exactly once
         with world.session() as s:
             attempts = s.execute(select(rule_outbox.c.attempts).where(rule_outbox.c.id.in_(stuck))).scalars().all()
-        assert all(a == 2 for a in attempts)
+        assert all(a >= 2 for a in attempts) and partly < STEPS * len(stuck)
         world.engine.dispose()
     finally:
         queue.use(previous)
