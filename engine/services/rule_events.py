@@ -24,7 +24,7 @@ import os
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Mapping
 
 from sqlalchemy import insert, select
@@ -42,6 +42,7 @@ DEPTH_KEY = "qms.rule_depth"          # session.info: depth of the rule run whos
 ORIGIN_KEY = "qms.rule_origin"        # session.info: that run's outbox id
 BATCH_KEY = "qms.rule_batch"
 DEFAULT_MAX_DEPTH = 5
+SWEEP_GRACE = timedelta(seconds=10)   # the sweep leaves a new row to its own job this long
 _INSERT = insert(rule_outbox).returning(rule_outbox.c.id)
 
 
@@ -118,7 +119,7 @@ def record_event(session: Session, actor: Actor, kind: str, form_key: str, recor
     if not rules:
         return
     event: dict[str, Any] = {"kind": kind, "form": form_key, "record_id": record.id, "values": _json(record),
-                             "actor_id": actor.user_id}
+                             "actor_id": actor.user_id, "lang": actor.lang}
     if old is not None:
         event["old"] = _json(old)
         event["changed"] = sorted(changed or ())
@@ -180,7 +181,8 @@ def _row(session: Session, actor: Actor, rule: RuleDef, event: Mapping, error: s
     return dict(tenant_id=actor.tenant_id, rule_key=rule.key, rule_version=rule.version, trigger=rule.trigger.type,
                 form_key=event.get("form"), record_id=event.get("record_id"), event=dict(event), depth=depth,
                 origin_id=session.info.get(ORIGIN_KEY), actor_id=actor.user_id,
-                status="failed" if error else "pending", attempts=0, next_attempt_at=None if error else now,
+                status="failed" if error else "pending", attempts=0,
+                next_attempt_at=None if error else now + SWEEP_GRACE,      # the job enqueued after commit runs it first
                 created_at=now, finished_at=now if error else None, error=error)
 
 

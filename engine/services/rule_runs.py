@@ -65,43 +65,21 @@ def _lock(session: Session, outbox_id: int):
     return session.execute(select(rule_outbox).where(rule_outbox.c.id == outbox_id).with_for_update()).mappings().first()
 
 
-def _claim(engine, outbox_id: int, now: datetime) -> dict | None:
-    with session_scope(engine) as s:
-        row = _lock(s, outbox_id)
-        if row is None or row["status"] in ("done", "failed"):
-            return None
-        if row["status"] == "running" and row["lease_until"] is not None and _utc(row["lease_until"]) > now:
-            return None
-        if row["status"] == "pending" and row["next_attempt_at"] is not None and _utc(row["next_attempt_at"]) > now:
-            return None             # backing off: a stray duplicate job must not retry early
-        attempts = row["attempts"] + 1
-        s.execute(update(rule_outbox).where(rule_outbox.c.id == outbox_id).values(
-            status="running", attempts=attempts, started_at=now, lease_until=now + timedelta(seconds=lease_seconds())))
-        return {**row, "attempts": attempts}
+def _claimable(row: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Whether a job may start this row now (a duplicate job, a live lease or a backoff say no)."""
+    if row is None or row["status"] in ("done", "failed"):
+        return False
+    if row["status"] == "running" and row["lease_until"] is not None and _utc(row["lease_until"]) > now:
+        return False
+    if row["status"] == "pending" and row["attempts"] and row["next_attempt_at"] is not None \
+            and _utc(row["next_attempt_at"]) > now:
+        return False                # backing off: a stray duplicate job must not retry early
+    return True
 
 
 def _utc(value: datetime) -> datetime:
     from engine.storage.db import stored_utc
     return stored_utc(value)
-
-
-def run_outbox(database_url: str, outbox_id: int) -> str:
-    """Carry out outbox row ``outbox_id`` (the job). Returns its final status, or "skipped"."""
-    engine = queue.engine_for(database_url)
-    row = _claim(engine, outbox_id, _now())
-    if row is None:
-        return "skipped"
-    try:
-        with session_scope(engine) as s:
-            rule = rule_defs.load_rule_version(s, row["tenant_id"], row["rule_key"], row["rule_version"])
-        for action in rule.actions:
-            _run_action(engine, row, rule, action)
-    except Exception as exc:  # noqa: BLE001 - recorded on the row; never lost
-        return _failed(engine, row, exc)
-    with session_scope(engine) as s:
-        s.execute(update(rule_outbox).where(and_(rule_outbox.c.id == outbox_id, rule_outbox.c.status == "running"))
-                  .values(status="done", finished_at=_now(), lease_until=None, error=None, next_attempt_at=None))
-    return "done"
 
 
 class ActionFailed(Exception):
@@ -112,38 +90,74 @@ class ActionFailed(Exception):
         self.index, self.action_type, self.error = index, action_type, error
 
 
-def _run_action(engine, row: Mapping[str, Any], rule: RuleDef, action) -> None:
-    with session_scope(engine) as s:
-        locked = _lock(s, row["id"])
-        if locked is None or locked["status"] != "running" or locked["attempts"] != row["attempts"]:
-            raise RuntimeError("the run was taken over by another worker")
-        done = dict(s.execute(select(rule_action_runs.c.idx, rule_action_runs.c.outcome)
-                              .where(rule_action_runs.c.outbox_id == row["id"])).all())
-        if action.index in done:
-            return
-        s.info[DEPTH_KEY], s.info[ORIGIN_KEY] = row["depth"] + 1, row["id"]
-        try:
-            ctx = SqlRunContext(s, run_actor(s, row), row, rule, rule_form(s, row["tenant_id"], rule), done)
-            outcome = ACTIONS.get(action.type).run(action, ctx)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the action named
-            raise ActionFailed(action.index, action.type, exc) from exc
-        s.execute(insert(rule_action_runs).values(outbox_id=row["id"], idx=action.index, action_type=action.type,
-                                                  outcome=_jsonable(outcome), at=_now()))
+class _Run:
+    """One job's pass over an outbox row: which attempt it is and what its actions did so far."""
+
+    def __init__(self, outbox_id: int):
+        self.id, self.attempts, self.row, self.done = outbox_id, None, None, None
 
 
-def run_actor(session: Session, row: Mapping[str, Any]) -> Actor:
+def run_outbox(database_url: str, outbox_id: int) -> str:
+    """Carry out outbox row ``outbox_id`` (the job). Returns its final status, or "skipped".
+
+    Each action is one transaction that also claims the row (the first one) or checks the claim
+    still holds (the others), and that marks the row done (the last one): a rule with one action
+    costs one transaction."""
+    engine = queue.engine_for(database_url)
+    run = _Run(outbox_id)
+    try:
+        while True:
+            with session_scope(engine) as s:
+                status = _step(s, run, _now())
+            if status != "running":
+                return status
+    except Exception as exc:  # noqa: BLE001 - recorded on the row; never lost
+        return _failed(engine, run, exc)
+
+
+def _step(s: Session, run: _Run, now: datetime) -> str:
+    """Run the next action of ``run`` in session ``s``; the row's status after it."""
+    row = _lock(s, run.id)
+    if run.attempts is None:                      # the first transaction claims the row
+        if not _claimable(row, now):
+            return "skipped"
+        run.attempts, run.row = row["attempts"] + 1, dict(row)
+        run.done = {} if row["attempts"] == 0 else dict(s.execute(     # a fresh row has run nothing yet
+            select(rule_action_runs.c.idx, rule_action_runs.c.outcome).where(rule_action_runs.c.outbox_id == run.id)).all())
+        s.execute(update(rule_outbox).where(rule_outbox.c.id == run.id).values(
+            status="running", attempts=run.attempts, started_at=now, lease_until=now + timedelta(seconds=lease_seconds())))
+    elif row is None or row["status"] != "running" or row["attempts"] != run.attempts:
+        raise RuntimeError("the run was taken over by another worker")
+    rule = rule_defs.load_rule_version(s, run.row["tenant_id"], run.row["rule_key"], run.row["rule_version"])
+    todo = [a for a in rule.actions if a.index not in run.done]
+    if todo:
+        _run_action(s, run, rule, todo[0])
+    if len(todo) <= 1:
+        s.execute(update(rule_outbox).where(rule_outbox.c.id == run.id).values(
+            status="done", finished_at=_now(), lease_until=None, error=None, next_attempt_at=None))
+        return "done"
+    return "running"
+
+
+def _run_action(s: Session, run: _Run, rule: RuleDef, action) -> None:
+    row = run.row
+    s.info[DEPTH_KEY], s.info[ORIGIN_KEY] = row["depth"] + 1, row["id"]
+    try:
+        ctx = SqlRunContext(s, run_actor(row), row, rule, rule_form(s, row["tenant_id"], rule), run.done)
+        outcome = _jsonable(ACTIONS.get(action.type).run(action, ctx))
+    except Exception as exc:  # noqa: BLE001 - re-raised with the action named
+        raise ActionFailed(action.index, action.type, exc) from exc
+    s.execute(insert(rule_action_runs).values(outbox_id=row["id"], idx=action.index, action_type=action.type,
+                                              outcome=outcome, at=_now()))
+    run.done[action.index] = outcome
+
+
+def run_actor(row: Mapping[str, Any]) -> Actor:
     """Who a rule's actions act as: the system, on behalf of the user whose change fired the rule
-    (records it creates are theirs; audit entries name the rule as the reason)."""
-    from dataclasses import replace
-    from engine.services.accounts import actor_for_user
-    if row.get("actor_id"):
-        try:
-            actor = actor_for_user(session, row["actor_id"])
-            if actor.tenant_id == row["tenant_id"]:
-                return replace(actor, is_system=True)
-        except NotFound:
-            pass
-    return Actor.system(row["tenant_id"])
+    (records it creates are theirs; audit entries name the rule as the reason), in their language."""
+    event = row.get("event") or {}
+    return Actor(tenant_id=row["tenant_id"], user_id=row.get("actor_id"), lang=event.get("lang") or "zh-CN",
+                 name="system", is_system=True)
 
 
 def _jsonable(value: Any) -> Any:
@@ -170,17 +184,23 @@ def _permanent(exc: BaseException) -> bool:
     return isinstance(inner, (QMSError, TemplateProblem, KeyError, ValueError, TypeError))
 
 
-def _failed(engine, row: Mapping[str, Any], exc: BaseException) -> str:
+def _failed(engine, run: _Run, exc: BaseException) -> str:
+    """Record the failure on the row: failed for good, or pending again after a backoff. The claim
+    may have been rolled back with the failing action, so the attempt is written here too."""
+    if run.attempts is None:
+        raise exc
     now = _now()
-    final = _permanent(exc) or row["attempts"] >= MAX_ATTEMPTS
-    values: dict[str, Any] = {"error": _message(exc), "lease_until": None}
+    final = _permanent(exc) or run.attempts >= MAX_ATTEMPTS
+    values: dict[str, Any] = {"error": _message(exc, (run.row["event"] or {}).get("lang") or "zh-CN"),
+                              "lease_until": None, "attempts": run.attempts}
     if final:
         values.update(status="failed", finished_at=now, next_attempt_at=None)
     else:
-        values.update(status="pending", next_attempt_at=now + timedelta(seconds=BACKOFF_SECONDS * 4 ** (row["attempts"] - 1)))
+        values.update(status="pending", next_attempt_at=now + timedelta(seconds=BACKOFF_SECONDS * 4 ** (run.attempts - 1)))
     with session_scope(engine) as s:
-        s.execute(update(rule_outbox).where(and_(rule_outbox.c.id == row["id"], rule_outbox.c.status == "running",
-                                                 rule_outbox.c.attempts == row["attempts"])).values(**values))
+        row = _lock(s, run.id)
+        if row is not None and row["status"] not in ("done", "failed") and row["attempts"] <= run.attempts:
+            s.execute(update(rule_outbox).where(rule_outbox.c.id == run.id).values(**values))
     return values["status"]
 
 
