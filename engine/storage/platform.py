@@ -242,3 +242,4 @@ jobs = Table(
 # The flow and rule engines' tables live in their own modules on the same metadata.
 from engine.storage import flow_tables  # noqa: E402,F401
 from engine.storage import rule_tables  # noqa: E402,F401
+from engine.storage import notify_tables  # noqa: E402,F401
