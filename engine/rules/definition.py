@@ -96,9 +96,23 @@ def _problems(data: Any, forms: Mapping[str, FormDef], flows: Mapping[str, Any])
     elif isinstance(trig, Mapping) and isinstance(trig.get("type"), str):
         yield _unknown(trig["type"], TRIGGERS, "$.trigger.type")
     if data.get("condition") and scope is not None:
-        from engine.expressions.types import BOOLEAN
-        yield from expression_problems(data["condition"], scope, "$.condition", BOOLEAN, Msg("条件", "Condition"))
+        yield from _condition_problems(data["condition"], scope)
     yield from _action_problems(data.get("actions"), ActionCheck(form, forms, flows, "$.actions", scope))
+
+
+def _condition_problems(source: str, scope) -> Iterator[Problem]:
+    """The condition checks against the trigger's names and gives true/false (or blank)."""
+    from engine.expressions import check
+    from engine.expressions.typerules import type_name
+    from engine.expressions.types import Kind
+    problems = expression_problems(source, scope, "$.condition", what=Msg("条件", "Condition"))
+    yield from problems
+    result = check(source, scope).type if not problems else None
+    if result is not None and result.kind not in (Kind.BOOLEAN, Kind.BLANK, Kind.ANY):
+        name = type_name(result)
+        yield Problem("$.condition", msg("条件的结果应为真/假，实际是{z}；请写一个比较，如 result = \"NG\"",
+                                         "The condition must give true or false, it gives {e}; write a comparison "
+                                         "such as result = \"NG\"", z=name.zh, e=name.en))
 
 
 def _action_problems(actions: Any, base: ActionCheck) -> Iterator[Problem]:
