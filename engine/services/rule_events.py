@@ -132,13 +132,15 @@ def _json(record) -> dict:
     return {**data, **out}
 
 
-def fire(session: Session, actor: Actor, rules: list[RuleDef], event: dict, now: datetime | None = None) -> list[int]:
-    """Outbox rows for the ``rules`` whose trigger matches ``event`` and whose condition holds."""
+def fire(session: Session, actor: Actor, rules: list[RuleDef], event: dict, now: datetime | None = None,
+         *, matched: bool = False) -> list[int]:
+    """Outbox rows for the ``rules`` whose trigger matches ``event`` (``matched``: the caller knows
+    it does, e.g. an automatic flow step) and whose condition holds."""
     current = session.info.get(BATCH_KEY)
     rows = []
     for rule in rules:
         kind = TRIGGERS.get(rule.trigger.type)
-        if not kind.matches(rule.trigger, event):
+        if not matched and not kind.matches(rule.trigger, event):
             continue
         verdict, error = _condition(session, actor, rule, event, now)
         if not verdict:

@@ -122,13 +122,13 @@ def _step(s: Session, run: _Run, now: datetime) -> str:
         if not _claimable(row, now):
             return "skipped"
         run.attempts, run.row = row["attempts"] + 1, dict(row)
-        run.done = {} if row["attempts"] == 0 else dict(s.execute(     # a fresh row has run nothing yet
+        run.done = {} if row["started_at"] is None else dict(s.execute(     # never started: nothing ran yet
             select(rule_action_runs.c.idx, rule_action_runs.c.outcome).where(rule_action_runs.c.outbox_id == run.id)).all())
         s.execute(update(rule_outbox).where(rule_outbox.c.id == run.id).values(
             status="running", attempts=run.attempts, started_at=now, lease_until=now + timedelta(seconds=lease_seconds())))
     elif row is None or row["status"] != "running" or row["attempts"] != run.attempts:
         raise RuntimeError("the run was taken over by another worker")
-    rule = rule_defs.load_rule_version(s, run.row["tenant_id"], run.row["rule_key"], run.row["rule_version"])
+    rule = _rule_of(s, run.row)
     todo = [a for a in rule.actions if a.index not in run.done]
     if todo:
         _run_action(s, run, rule, todo[0])
@@ -137,6 +137,17 @@ def _step(s: Session, run: _Run, now: datetime) -> str:
             status="done", finished_at=_now(), lease_until=None, error=None, next_attempt_at=None))
         return "done"
     return "running"
+
+
+def _rule_of(s: Session, row: Mapping[str, Any]) -> RuleDef:
+    """The rule version a run stands for (``flow:<flow>.<node>``: an automatic flow step's actions)."""
+    from engine.services import flow_automation
+    if row["rule_key"].startswith(flow_automation.PREFIX):
+        rule = flow_automation.node_rule(s, row["tenant_id"], row["rule_key"], row["rule_version"])
+        if rule is None:
+            raise NotFound(msg("流程自动节点 {k} 不存在", "Automatic flow step {k} does not exist", k=row["rule_key"]))
+        return rule
+    return rule_defs.load_rule_version(s, row["tenant_id"], row["rule_key"], row["rule_version"])
 
 
 def _run_action(s: Session, run: _Run, rule: RuleDef, action) -> None:
