@@ -264,7 +264,7 @@ def flatten(value: Any, prefix: str = "", limit: int = 200) -> list[tuple[str, d
 def event_sections(session, tenant_id: int, event: Mapping[str, Any]) -> dict:
     """What a run got as input, in pieces the run page shows as tables (anything else: JSON)."""
     event = event if isinstance(event, Mapping) else {"event": event}
-    known = {"kind", "form", "record_id", "values", "old", "changed", "payload", "flow", "violation", "at", "actor_id"}
+    known = {"kind", "form", "record_id", "values", "old", "changed", "payload", "flow", "violation", "at", "actor_id", "lang"}
     rest = {k: v for k, v in event.items() if k not in known}
     return {
         "kind": event.get("kind"), "at": event.get("at"), "changed": list(event.get("changed") or ()),

@@ -174,3 +174,9 @@ def test_a_failing_value_creates_the_ncr_notifies_mails_and_calls_the_signed_web
     # and the run is in the admin's log, done, with each action's outcome
     status, runs = api(live_server.url, "GET", "/api/v1/rule-runs?rule=e2e_ng_opens_ncr", token=live_server.token)
     assert status == 200 and runs["items"][0]["status"] == "done"
+    desktop.goto("/admin/rules")
+    expect(desktop.locator("main")).to_contain_text("超差开 NCR")
+    shots(desktop, "31-admin-rules")
+    desktop.goto(f"/admin/rules/runs/{runs['items'][0]['id']}")
+    expect(desktop.locator("main")).to_contain_text("L-2026-77")
+    shots(desktop, "32-admin-rule-run")
