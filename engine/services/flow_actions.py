@@ -54,6 +54,7 @@ def act(session: Session, actor: Actor, task_id: int, action: str, params: TaskA
     if task["status"] != "open" or move.row["state"] != flows.RUNNING:
         raise Conflict(msg("任务 {i} 已经处理过了", "Task {i} has already been handled", i=task_id))
     handler(move, task, params)          # keeps ``task`` as it is stored now
+    flows.flush_events(session)          # the move's queued writes and its timeline, together
     return task
 
 
@@ -66,11 +67,13 @@ def _handler(action: str):
 
 ft = flow_tasks
 _TASK = select(ft).where(and_(ft.c.tenant_id == bindparam("tenant_id"), ft.c.id == bindparam("task_id")))
-_CLOSE = update(ft).where(and_(ft.c.id == bindparam("t_id"), ft.c.status == "open")).values(
-    status=bindparam("new_status"), acted_at=bindparam("now"), comment=bindparam("t_comment"), next_timer_at=None,
+_CLOSE_NO_TIMER = update(ft).where(and_(ft.c.id == bindparam("t_id"), ft.c.status == "open")).values(
+    status=bindparam("new_status"), acted_at=bindparam("now"), comment=bindparam("t_comment"),
     signature_id=bindparam("sig"))
+_CLOSE = _CLOSE_NO_TIMER.values(next_timer_at=None)      # with a timer: its index entry goes (a page less without)
 _NODE_TASKS = select(ft).where(and_(ft.c.instance_id == bindparam("i_id"), ft.c.node_id == bindparam("n_id"),
-                                    ft.c.entry == bindparam("entry"), ft.c.kind != "cc")).order_by(ft.c.slot, ft.c.seq)
+                                    ft.c.entry == bindparam("entry"), ft.c.kind != "cc")) \
+    .order_by(ft.c.slot, ft.c.seq, ft.c.id)
 _REOPEN = update(ft).where(ft.c.id == bindparam("t_id")).values(status="open", due_at=bindparam("due"),
                                                                  next_timer_at=bindparam("timer"))
 _RETIRE_SLOT = update(ft).where(and_(
@@ -88,16 +91,27 @@ def _task(session: Session, actor: Actor, task_id: int) -> dict:
 
 
 def _close(move: Move, task: dict, status: str, comment: str | None = None, signature_id: int | None = None) -> None:
-    done = move.session.execute(_CLOSE, {"t_id": task["id"], "new_status": status, "now": move.now,
-                                         "t_comment": comment, "sig": signature_id})
-    if done.rowcount != 1:
-        raise Conflict(msg("任务 {i} 已经处理过了", "Task {i} has already been handled", i=task["id"]))
+    """Close the task (queued with the move's writes; the task row is locked and was open, and a
+    miss still fails the whole move), and change ``task`` in place: it is also the node's task
+    list entry read with the lock."""
+    def handled() -> Conflict:
+        return Conflict(msg("任务 {i} 已经处理过了", "Task {i} has already been handled", i=task["id"]))
+    stmt = _CLOSE if task["next_timer_at"] is not None else _CLOSE_NO_TIMER
+    flows.queue_task_write(move, stmt, {"t_id": task["id"], "new_status": status, "now": move.now,
+                                        "t_comment": comment, "sig": signature_id}, handled, changed=task)
     task.update(status=status, acted_at=move.now, comment=comment, next_timer_at=None, signature_id=signature_id)
 
 
 def _node_tasks(move: Move, task: dict) -> list[dict]:
-    return [dict(r) for r in move.session.execute(_NODE_TASKS, {
-        "i_id": move.row["id"], "n_id": task["node_id"], "entry": task["entry"]}).mappings()]
+    """The tasks of the task's node entry as they are now (cc tasks aside), ordered by slot."""
+    if move.node_tasks is not None and move.node_tasks[0] == (task["node_id"], task["entry"]):
+        return move.node_tasks[1]
+    if move.stale:
+        flows.flush_events(move.session)   # queued writes no task dict reflects go first
+        move.stale = False
+    rows = move.session.connection().execute(_NODE_TASKS, {"i_id": move.row["id"], "n_id": task["node_id"],
+                                                           "entry": task["entry"]}).mappings()
+    return [move.changed.get(r["id"]) or dict(r) for r in rows]
 
 
 def _slot_outcomes(tasks: list[dict]) -> list[str]:
@@ -129,16 +143,22 @@ def approve(move: Move, task: dict, params: TaskAction) -> None:
 def _after_approval(move: Move, node: NodeDef, task: dict) -> None:
     """Reopen the task an added approver was added before, or retire the slot's other open tasks;
     then open the next sequential slot or decide the node."""
-    session, tasks = move.session, _node_tasks(move, task)
+    if node.mode == "any" and task["added_by"] is None:
+        # Nobody added this approver and the tasks they added are closed (they could act again
+        # only after those): the node is approved, whoever else still holds one of its tasks.
+        known = move.node_tasks[1] if move.node_tasks is not None else None
+        _move_on(move, node, "approved", close=known is None or any(t["status"] in OPEN for t in known))
+        return
+    tasks = _node_tasks(move, task)
     waiting = [t for t in tasks if t["id"] == task["added_by"] and t["status"] == "waiting"]
     if waiting:
         due, timer = flows.deadline_of(move, node)
-        session.execute(_REOPEN, {"t_id": waiting[0]["id"], "due": due, "timer": timer})
+        flows.queue_task_write(move, _REOPEN, {"t_id": waiting[0]["id"], "due": due, "timer": timer})
         return
     slot = [t for t in tasks if t["slot"] == task["slot"] and t["status"] == "open" and t["added_by"] != task["id"]]
     if slot:
-        session.execute(_RETIRE_SLOT, {"i_id": move.row["id"], "n_id": node.id, "t_entry": task["entry"],
-                                       "t_slot": task["slot"], "t_id": task["id"]})
+        flows.queue_task_write(move, _RETIRE_SLOT, {"i_id": move.row["id"], "n_id": node.id, "t_entry": task["entry"],
+                                                    "t_slot": task["slot"], "t_id": task["id"]})
         tasks = None
     decide(move, node, task, tasks=tasks)
 
@@ -153,11 +173,15 @@ def decide(move: Move, node: NodeDef, task: dict, to_node: str | None = None, ta
         queued = [t for t in tasks if t["status"] == "queued"]
         if queued and "open" not in outcomes[:queued[0]["slot"]]:
             due, timer = flows.deadline_of(move, node)
-            move.session.execute(_REOPEN, {"t_id": queued[0]["id"], "due": due, "timer": timer})
+            flows.queue_task_write(move, _REOPEN, {"t_id": queued[0]["id"], "due": due, "timer": timer})
         return
-    if decision is None:
-        return
-    if any(t["status"] in OPEN for t in tasks):
+    if decision is not None:
+        _move_on(move, node, decision, to_node, close=any(t["status"] in OPEN for t in tasks))
+
+
+def _move_on(move: Move, node: NodeDef, decision: str, to_node: str | None = None, close: bool = True) -> None:
+    """The node is decided: its tasks still open are closed (``close``) and the token moves on."""
+    if close:
         flows.close_node_tasks(move, node.id, "cancelled")
     state = move.state
     if decision == "approved":

@@ -57,6 +57,7 @@ def publish_flow(session: Session, actor: Actor, definition: Mapping[str, Any], 
                     .values(current_version=version, form_key=form.key, updated_at=now))
     form_store.forget_newest(session)
     session.info.pop(_HEADS_SEEN, None)
+    forget_auto_flow(session, actor.tenant_id, form.key)
     return load_flow_version(session, actor.tenant_id, flow.key, version)
 
 
@@ -114,8 +115,27 @@ def auto_flow_for(session: Session, tenant_id: int, form_key: str) -> FlowDef | 
     for key, version in rows:
         flow = load_flow_version(session, tenant_id, key, version)
         if flow.auto_start:
+            _remembered(session)[(tenant_id, form_key)] = flow
             return flow
     return None
+
+
+# the auto-start flow per form as last read here; whoever uses it confirms in the same statement
+# that its version is still the current one (a publish elsewhere changes it), see flows.start_if_configured
+_AUTO: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
+def _remembered(session: Session) -> dict:
+    return _AUTO.setdefault(session.get_bind().engine.pool, {})
+
+
+def remembered_auto_flow(session: Session, tenant_id: int, form_key: str) -> FlowDef | None:
+    """The form's auto-start flow as last read by this process, unconfirmed (None: not known)."""
+    return _remembered(session).get((tenant_id, form_key))
+
+
+def forget_auto_flow(session: Session, tenant_id: int, form_key: str) -> None:
+    _remembered(session).pop((tenant_id, form_key), None)
 
 
 _OF_FORM = (select(fdefs.c.key, fdefs.c.current_version)

@@ -84,8 +84,8 @@ class SqlDirectory:
         ids = list(ids)
         unknown = [i for i in ids if i not in self.known_active]
         if unknown:
-            self._remember(self.session.execute(_ACTIVE, {"tenant_id": self.tenant_id, "ids": unknown,
-                                                          "on": self.on}).all())
+            self._remember(self.session.connection().execute(
+                _ACTIVE, {"tenant_id": self.tenant_id, "ids": unknown, "on": self.on}).all())
         return [i for i in ids if i in self.known_active]
 
     def admins(self) -> list[int]:

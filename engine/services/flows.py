@@ -8,12 +8,12 @@ Task actions live in :mod:`engine.services.flow_actions`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, bindparam, insert, select, update
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, bindparam, exists, insert, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -28,8 +28,9 @@ from engine.flows.runtime import Effects, InstanceState
 from engine.i18n import msg
 from engine.services import flow_defs
 from engine.services.flow_directory import SqlDirectory, delegate_of, delegates_for
+from engine.services import flow_writes
 from engine.storage import form_store, naming
-from engine.storage.flow_tables import flow_events, flow_instances, flow_tasks, work_calendars
+from engine.storage.flow_tables import flow_definitions, flow_events, flow_instances, flow_tasks, work_calendars
 from engine.types import Actor
 
 OPEN = ("open", "waiting", "queued")          # task states that still expect someone
@@ -46,6 +47,9 @@ class Move:
     flow: FlowDef
     known_values: dict | None       # the record's values, read on first use (most moves need none)
     now: datetime
+    node_tasks: tuple | None = None  # ((node id, entry), its tasks) read with the lock, until a write changes them
+    changed: dict = field(default_factory=dict)   # task id → task dict changed in place, its write queued
+    stale: bool = False              # writes are queued that no dict here reflects: send them before reading tasks
 
     @property
     def tenant_id(self) -> int:
@@ -95,12 +99,14 @@ def _now(now: datetime | None) -> datetime:
 
 def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, flow_key: str | None = None,
                *, now: datetime | None = None, check_access: bool = True, values: dict | None = None,
-               new_record: bool = False, flow: FlowDef | None = None) -> int:
+               new_record: bool = False, flow: FlowDef | None = None, only_if_current: bool = False) -> int | None:
     """Start ``flow_key`` (default: the form's auto-start flow) on a record; returns the instance id.
 
     The actor becomes the submitter: they must be able to read the record. A record runs at
     most one instance at a time (Conflict otherwise). ``values``/``new_record``: the record was
     just created in this transaction with these values (nothing to re-read, no instance yet).
+    ``only_if_current``: start ``flow`` only if it is still the flow's current version (checked
+    by the instance's INSERT itself), else change nothing and return None.
     """
     now = _now(now)
     flow = (flow if flow is not None and flow.key == (flow_key or flow.key)
@@ -119,11 +125,14 @@ def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, fl
         raise Conflict(msg("记录 {i} 已有进行中的流程", "Record {i} already has a flow in progress", i=record_id))
     state, effects = runtime.start(flow, values, _condition(session, actor, flow))
     ended = state.state in ("approved", "rejected", "cancelled")
-    row = session.execute(_NEW_INSTANCE, dict(          # written with the state after its first move
-        tenant_id=actor.tenant_id, flow_key=flow.key, flow_version=flow.version, form_key=form_key,
-        record_id=record_id, state=state.state, submitter_id=actor.user_id, run=1, tokens=state.tokens,
-        joins=state.joins, returned_to=None, started_at=now, updated_at=now, ended_at=now if ended else None,
-        lock_version=0)).mappings().one()
+    row = session.connection().execute(     # written with the state after its first move
+        _NEW_INSTANCE_IF_CURRENT if only_if_current else _NEW_INSTANCE, dict(
+            tenant_id=actor.tenant_id, flow_key=flow.key, flow_version=flow.version, form_key=form_key,
+            record_id=record_id, state=state.state, submitter_id=actor.user_id, run=1, tokens=state.tokens,
+            joins=state.joins, returned_to=None, started_at=now, updated_at=now, ended_at=now if ended else None,
+            lock_version=0)).mappings().first()
+    if row is None:
+        return None
     move = Move(session, actor, dict(row), flow, values, now)
     event(move, "submitted", flow.start.id)
     persist(move, state, effects, instance_written=True)
@@ -131,6 +140,11 @@ def start_flow(session: Session, actor: Actor, form_key: str, record_id: int, fl
 
 
 _NEW_INSTANCE = insert(flow_instances).returning(*flow_instances.c)
+_INSTANCE_VALUES = [c for c in flow_instances.c if c.name != "id"]
+_NEW_INSTANCE_IF_CURRENT = insert(flow_instances).from_select(
+    _INSTANCE_VALUES, select(*[bindparam(c.name, type_=c.type) for c in _INSTANCE_VALUES]).where(exists().where(and_(
+        flow_definitions.c.tenant_id == bindparam("tenant_id"), flow_definitions.c.key == bindparam("flow_key"),
+        flow_definitions.c.current_version == bindparam("flow_version"))))).returning(*flow_instances.c)
 
 
 def _may_submit(session: Session, actor: Actor, form_key: str, record_id: int) -> bool:
@@ -142,13 +156,18 @@ def _may_submit(session: Session, actor: Actor, form_key: str, record_id: int) -
 def start_if_configured(session: Session, actor: Actor, form_key: str, record_id: int,
                         *, now: datetime | None = None, values: dict | None = None) -> int | None:
     """Start the form's auto-start flow on a new record, if it has one (every write path calls this)."""
-    if not form_store.has_flows(session, actor.tenant_id, form_key):     # no extra query for most forms
-        return None
+    if actor.user_id is None or not form_store.has_flows(session, actor.tenant_id, form_key):
+        return None                                  # (has_flows: no extra query for most forms)
+    start = partial(start_flow, session, actor, form_key, record_id, now=now, check_access=False, values=values,
+                    new_record=values is not None)
+    flow = flow_defs.remembered_auto_flow(session, actor.tenant_id, form_key)
+    if flow is not None:               # confirmed by the instance's INSERT, else read again
+        started = start(flow.key, flow=flow, only_if_current=True)
+        if started is not None:
+            return started
+        flow_defs.forget_auto_flow(session, actor.tenant_id, form_key)
     flow = flow_defs.auto_flow_for(session, actor.tenant_id, form_key)
-    if flow is None or actor.user_id is None:
-        return None
-    return start_flow(session, actor, form_key, record_id, flow.key, now=now, check_access=False, values=values,
-                      new_record=values is not None, flow=flow)
+    return start(flow.key, flow=flow) if flow is not None else None
 
 
 def before_record_delete(session: Session, actor: Actor, form_key: str, record_id: int, reason: str | None,
@@ -221,21 +240,42 @@ def flow_of(session: Session, row: Mapping[str, Any]) -> FlowDef:
 
 
 # a task and its instance, both locked (PostgreSQL re-reads locked rows that changed while it waited)
-_TASK_WITH_INSTANCE = (select(*[c.label(f"i_{c.name}") for c in fi.c], *[c.label(f"t_{c.name}") for c in ft.c])
-                       .select_from(ft.join(fi, fi.c.id == ft.c.instance_id))
+_I_COLS, _T_COLS = [c.label(f"i_{c.name}") for c in fi.c], [c.label(f"t_{c.name}") for c in ft.c]
+_TASK_WITH_INSTANCE = (select(*_I_COLS, *_T_COLS).select_from(ft.join(fi, fi.c.id == ft.c.instance_id))
                        .where(and_(ft.c.id == bindparam("task_id"), ft.c.tenant_id == bindparam("tenant_id"),
                                    fi.c.tenant_id == bindparam("tenant_id"))).with_for_update())
+# … and with the other tasks of its node entry (one row each, the task itself included); see load_move_for_task
+_me = ft.alias("me")
+_TASK_WITH_NODE_TASKS = (
+    select(*_I_COLS, *_T_COLS)
+    .select_from(_me.join(fi, fi.c.id == _me.c.instance_id).join(ft, and_(
+        ft.c.instance_id == _me.c.instance_id, ft.c.node_id == _me.c.node_id, ft.c.entry == _me.c.entry,
+        or_(ft.c.kind != "cc", ft.c.id == _me.c.id))))
+    .where(and_(_me.c.id == bindparam("task_id"), _me.c.tenant_id == bindparam("tenant_id"),
+                fi.c.tenant_id == bindparam("tenant_id"))).order_by(ft.c.slot, ft.c.seq, ft.c.id))
 
 
 def load_move_for_task(session: Session, actor: Actor, task_id: int,
                        now: datetime | None = None) -> tuple[Move, dict] | None:
-    """(the locked instance's move, the task) in one statement; None when the tenant has no such task."""
-    row = session.execute(_TASK_WITH_INSTANCE, {"tenant_id": actor.tenant_id, "task_id": task_id}).mappings().first()
-    if row is None:
+    """(the locked instance's move, the task) in one statement; None when the tenant has no such task.
+
+    On SQLite the transaction holds the database's write lock since its ``BEGIN IMMEDIATE``, so
+    everything it reads is current: the other tasks of the node come in the same statement. On
+    PostgreSQL a statement that waited for the lock sees only the locked rows as they are now
+    (a task added meanwhile would be missing), so they are read after the lock, when needed.
+    """
+    with_node = session.get_bind().dialect.name == "sqlite"
+    rows = session.connection().execute(_TASK_WITH_NODE_TASKS if with_node else _TASK_WITH_INSTANCE,
+                                        {"tenant_id": actor.tenant_id, "task_id": task_id}).mappings().all()
+    if not rows:
         return None
-    instance = {k[2:]: v for k, v in row.items() if k.startswith("i_")}
-    task = {k[2:]: v for k, v in row.items() if k.startswith("t_")}
-    return Move(session, actor, instance, flow_of(session, instance), None, _now(now)), task
+    instance = {k[2:]: v for k, v in rows[0].items() if k.startswith("i_")}
+    tasks = [{k[2:]: v for k, v in r.items() if k.startswith("t_")} for r in rows]
+    task = next(t for t in tasks if t["id"] == task_id)
+    move = Move(session, actor, instance, flow_of(session, instance), None, _now(now))
+    if with_node:
+        move.node_tasks = ((task["node_id"], task["entry"]), [t for t in tasks if t["kind"] != "cc"])
+    return move, task
 
 
 def load_move(session: Session, actor: Actor, instance_id: int, now: datetime | None = None) -> Move:
@@ -272,6 +312,9 @@ def condition_for(move: Move):
 def persist(move: Move, state: InstanceState, effects: Effects, instance_written: bool = False) -> None:
     """Write the effects of one transition and the new instance state (same transaction).
 
+    Everything is read first (who gets the new tasks), then the writes go out together
+    (:mod:`engine.services.flow_writes`): close the tasks of the nodes left, insert the new tasks
+    (one statement), update the instance and the record's ``flow_state``, and write the timeline.
     ``instance_written``: the instance row was just inserted with this state (a start): the
     tasks count as entered at lock version 0 and the row is not written again."""
     for node_id in effects.left:
@@ -280,41 +323,46 @@ def persist(move: Move, state: InstanceState, effects: Effects, instance_written
         branch = move.flow.node(node_id).branches[index]
         event(move, "branch", node_id, data={"branch": index, "next": branch.next,
                                              "label": _label(branch.label)})
+    tasks: list[dict] = []
     for node_id in effects.cc:
-        _create_tasks(move, move.flow.node(node_id), kind="cc")
+        tasks += _task_rows(move, move.flow.node(node_id), kind="cc")
     for node_id in effects.automatic:
         event(move, "automatic", node_id)
     version = move.row["lock_version"] + (0 if instance_written else 1)
     for node_id in effects.entered:
-        _create_tasks(move, move.flow.node(node_id), entry=version)
-    ended = state.state in ("approved", "rejected", "cancelled")
+        tasks += _task_rows(move, move.flow.node(node_id), entry=version)
+    if tasks:
+        queue_task_write(move, _NEW_TASKS, tasks)
     if effects.finished:
         event(move, "approved", None)
-    if instance_written:
-        _set_record_flow_state(move, state)
-        return
+    ended = state.state in ("approved", "rejected", "cancelled")
     values = {"state": state.state, "run": state.run, "tokens": state.tokens, "joins": state.joins,
               "updated_at": move.now, "lock_version": version, "ended_at": move.now if ended else None}
-    done = move.session.execute(_MOVE_INSTANCE, {**values, "i_id": move.row["id"],
-                                                 "i_lock": move.row["lock_version"]})
-    if done.rowcount != 1:      # only possible if the row was not locked: never write a lost update
-        raise Conflict(msg("流程刚被他人处理，请刷新后重试", "Someone else just moved this flow; refresh and retry"))
+    if not instance_written:       # a miss is only possible if the row was not locked: never a lost update
+        flow_writes.queue(move.session, _MOVE_INSTANCE, {**values, "i_id": move.row["id"],
+                                                         "i_lock": move.row["lock_version"]}, _moved_meanwhile)
+    flow_writes.queue(move.session, *_record_flow_state(move, state))
+    flush_events(move.session)
     move.row.update(values)
-    _set_record_flow_state(move, state)
 
 
 _MOVE_INSTANCE = update(fi).where(and_(fi.c.id == bindparam("i_id"), fi.c.lock_version == bindparam("i_lock"))) \
     .values({k: bindparam(k) for k in ("state", "run", "tokens", "joins", "updated_at", "lock_version", "ended_at")})
 
 
+def _moved_meanwhile() -> Conflict:
+    return Conflict(msg("流程刚被他人处理，请刷新后重试", "Someone else just moved this flow; refresh and retry"))
+
+
 def _label(label) -> dict | None:
     return {"zh-CN": label.zh, "en": label.en} if label is not None else None
 
 
-def _set_record_flow_state(move: Move, state: InstanceState) -> None:
+def _record_flow_state(move: Move, state: InstanceState) -> tuple:
+    """The write of the record's ``flow_state`` (what lists and the record page show)."""
     shown = state.state if state.state != RUNNING else "running:" + ",".join(state.tokens)
-    move.session.execute(_flow_state_stmt(naming.record_table_name(move.tenant_id, move.row["form_key"])),
-                         {"t_id": move.tenant_id, "r_id": move.row["record_id"], "flow_state": shown[:255]})
+    return (_flow_state_stmt(naming.record_table_name(move.tenant_id, move.row["form_key"])),
+            {"t_id": move.tenant_id, "r_id": move.row["record_id"], "flow_state": shown[:255]})
 
 
 @lru_cache(maxsize=1024)
@@ -327,7 +375,7 @@ def _flow_state_stmt(table_name: str):
         .values(flow_state=bindparam("flow_state"))
 
 
-_EVENT = insert(flow_events)
+_EVENT = insert(flow_events).inline()      # inline: no RETURNING (see flow_writes)
 _PENDING = "qms.flow_events"      # session.info: timeline entries written at the latest before commit
 
 
@@ -338,16 +386,21 @@ def _write_pending(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def drop_events(session: Session) -> None:
-    """Forget collected timeline entries (their transaction or savepoint was rolled back)."""
+    """Forget collected timeline entries and queued writes (their transaction or savepoint was rolled back)."""
     session.info.pop(_PENDING, None)
+    flow_writes.drop(session)
 
 
 def flush_events(session: Session) -> None:
-    """Write the timeline entries collected in this transaction (one statement for all of them);
-    readers of ``flow_events`` call it first, and every commit does."""
+    """Write the timeline entries collected in this transaction (one statement for all of them),
+    after the queued writes of the move they describe (:mod:`engine.services.flow_writes`: one
+    round trip for all on PostgreSQL); every move ends with it, readers of ``flow_events`` call
+    it first, and every commit does."""
+    writes = flow_writes.take(session)
     pending = session.info.pop(_PENDING, None)
     if pending:
-        session.execute(_EVENT, pending)
+        writes.append((_EVENT, pending, None))
+    flow_writes.execute_together(session, writes)
 
 
 def event(move: Move, kind: str, node_id: str | None, *, task_id: int | None = None, comment: str | None = None,
@@ -362,7 +415,19 @@ def event(move: Move, kind: str, node_id: str | None, *, task_id: int | None = N
 
 def close_node_tasks(move: Move, node_id: str, status: str) -> None:
     """Every task of the node still expecting someone is closed (status cancelled, no timer)."""
-    move.session.execute(_CLOSE_NODE, {"i_id": move.row["id"], "n_id": node_id, "new_status": status})
+    queue_task_write(move, _CLOSE_NODE, {"i_id": move.row["id"], "n_id": node_id, "new_status": status})
+
+
+def queue_task_write(move: Move, stmt, params, on_miss=None, changed: dict | None = None) -> None:
+    """Queue a write of the move's tasks (sent with the move's other writes, in order).
+
+    ``changed``: the task dict the caller changed in place exactly as the write does (reads of
+    the node's tasks use it); otherwise the tasks read so far are stale."""
+    flow_writes.queue(move.session, stmt, params, on_miss)
+    if changed is not None:
+        move.changed[changed["id"]] = changed
+    else:
+        move.node_tasks, move.stale = None, True
 
 
 _CLOSE_NODE = update(ft).where(and_(ft.c.instance_id == bindparam("i_id"), ft.c.node_id == bindparam("n_id"),
@@ -377,7 +442,9 @@ def assignees_of(move: Move, specs, directory: SqlDirectory | None = None) -> li
     return resolve(specs, AssigneeContext(move.row["submitter_id"], move.lazy_values(), directory, evaluate))
 
 
-def _create_tasks(move: Move, node: NodeDef, kind: str | None = None, entry: int | None = None) -> None:
+def _task_rows(move: Move, node: NodeDef, kind: str | None = None, entry: int | None = None) -> list[dict]:
+    """The task rows of ``node`` entered now, one per assignee (the administrators when nobody
+    resolves), each given to the assignee's delegate when they are away today."""
     directory = SqlDirectory(move.session, move.tenant_id, move.now.date())
     people = assignees_of(move, node.assignees, directory)
     if not people:
@@ -388,11 +455,20 @@ def _create_tasks(move: Move, node: NodeDef, kind: str | None = None, entry: int
     due, timer = deadline_of(move, node)
     unknown = [p for p in people if p not in directory.delegates_known]
     away = {**directory.delegates, **delegates_for(move.session, move.tenant_id, unknown, move.now.date())}
+    rows = []
     for slot, user_id in enumerate(people):
         status = "done" if kind == "cc" else ("queued" if node.mode == "sequence" and slot > 0 else "open")
-        insert_task(move, node.id, entry, kind, slot, 0, user_id, status,
-                    due if status == "open" else None, timer if status == "open" else None, delegate=away.get(user_id, 0))
+        rows.append(_task_row(move, node.id, entry, kind, slot, 0, user_id, status, due if status == "open" else None,
+                              timer if status == "open" else None, None, away.get(user_id)))
     event(move, "cc" if kind == "cc" else "entered", node.id, data={"assignees": people}, actor_id=None)
+    return rows
+
+
+def _task_row(move: Move, node_id: str, entry: int, kind: str, slot: int, seq: int, user_id: int, status: str,
+              due: datetime | None, timer: datetime | None, added_by: int | None, delegate: int | None) -> dict:
+    return dict(tenant_id=move.tenant_id, instance_id=move.row["id"], node_id=node_id, entry=entry, kind=kind,
+                slot=slot, seq=seq, assignee_id=delegate or user_id, delegated_from=user_id if delegate else None,
+                status=status, created_at=move.now, due_at=due, next_timer_at=timer, added_by=added_by, reminders=0)
 
 
 def insert_task(move: Move, node_id: str, entry: int, kind: str, slot: int, seq: int, user_id: int, status: str,
@@ -402,13 +478,13 @@ def insert_task(move: Move, node_id: str, entry: int, kind: str, slot: int, seq:
     (``delegate``: already looked up — 0 for none; None: look it up here)."""
     if delegate is None:
         delegate = delegate_of(move.session, move.tenant_id, user_id, move.now.date())
-    return move.session.execute(_NEW_TASK, dict(
-        tenant_id=move.tenant_id, instance_id=move.row["id"], node_id=node_id, entry=entry, kind=kind, slot=slot,
-        seq=seq, assignee_id=delegate or user_id, delegated_from=user_id if delegate else None, status=status,
-        created_at=move.now, due_at=due, next_timer_at=timer, added_by=added_by, reminders=0)).scalar_one()
+    move.node_tasks = None
+    return move.session.execute(_NEW_TASK, _task_row(move, node_id, entry, kind, slot, seq, user_id, status, due,
+                                                     timer, added_by, delegate)).scalar_one()
 
 
 _NEW_TASK = insert(ft).returning(ft.c.id)
+_NEW_TASKS = insert(ft).inline()          # several rows, no RETURNING (see flow_writes)
 
 
 def deadline_of(move: Move, node: NodeDef, start: datetime | None = None) -> tuple[datetime | None, datetime | None]:

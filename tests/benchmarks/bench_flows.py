@@ -16,8 +16,11 @@ has one assignee (a user, mode "any"; no signature, no deadline).
 
 * QMS: in-process, on a migrated SQLite file (WAL, as in production) or a throwaway PostgreSQL
   database. Per instance: ``records.create_record`` (starts the auto-start flow), then for each of
-  the 3 approvers the inbox look-up of their open task and ``flow_actions.act(…, "approve")`` —
-  4 transactions per instance, every move persisted (instance, tasks, timeline, record state).
+  the 3 approvers the look-up of their open task on the record (as the inbox and the record page
+  do) and ``flow_actions.act(…, "approve")`` — 4 transactions per instance, every move persisted
+  (instance, tasks, timeline, record state). The report gives the SQL statements one instance
+  costs and, on PostgreSQL, the network round trips (BEGIN, COMMIT, each statement, or a whole
+  pipeline of writes sent together).
 * SpiffWorkflow: the equivalent BPMN 2.0 process (start event, 3 user tasks, an exclusive gateway
   with a ``conditionExpression`` and a ``default`` flow, end event), parsed once with
   ``BpmnParser``. Per instance: a new ``BpmnWorkflow``, ``do_engine_steps``, then each READY user
@@ -63,7 +66,8 @@ from typing import Callable, Iterator
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import (Column, Integer, MetaData, Table, Text, and_, bindparam, func, insert, select,  # noqa: E402
+                        text, update)
 
 from engine.services import accounts, flow_actions, flow_timers  # noqa: E402
 from engine.services import forms as form_service  # noqa: E402
@@ -166,6 +170,14 @@ def new_tenant(engine, key: str) -> int:
 
 # ---------------------------------------------------------------------------- Part A: QMS
 
+# the approver's open task on the record (what the record page and the inbox look up)
+_MY_OPEN_TASK = (select(flow_tasks.c.id).join(flow_instances, flow_instances.c.id == flow_tasks.c.instance_id)
+                 .where(and_(flow_tasks.c.tenant_id == bindparam("tenant_id"),
+                             flow_tasks.c.assignee_id == bindparam("user_id"), flow_tasks.c.status == "open",
+                             flow_instances.c.tenant_id == bindparam("tenant_id"), flow_instances.c.form_key == "ncr",
+                             flow_instances.c.record_id == bindparam("record_id"))))
+
+
 class QmsFlows:
     """A tenant with a submitter and three approvers, the NCR form and the benchmark flow."""
 
@@ -187,19 +199,32 @@ class QmsFlows:
             publish_flow(s, admin, qms_flow(ids))
         self.count = 0
 
-    def statements_per_instance(self) -> int:
-        """SQL statements one instance costs (counted once, outside the timed rounds)."""
+    def statements_per_instance(self) -> tuple[int, int | None]:
+        """SQL statements and (PostgreSQL) network round trips one instance costs, counted once
+        outside the timed rounds. A round trip: a statement, a BEGIN, a COMMIT — or a whole
+        psycopg pipeline (statements queued and sent together, see engine/services/flow_writes.py)."""
         from sqlalchemy import event
-        counted = [0]
+        counted = {"statements": 0, "trips": 0, "piped": False}
 
-        def count(*_args) -> None:
-            counted[0] += 1
-        event.listen(self.engine, "before_cursor_execute", count)
+        def count(conn, *_args) -> None:
+            counted["statements"] += 1
+            raw = conn.connection.driver_connection
+            piped = getattr(getattr(raw, "pgconn", None), "pipeline_status", 0) != 0
+            counted["trips"] += not (piped and counted["piped"])       # a pipeline's first statement
+            counted["piped"] = piped
+
+        def transaction(*_args) -> None:
+            counted["trips"] += 1
+            counted["piped"] = False
+        events = (("before_cursor_execute", count), ("begin", transaction), ("commit", transaction))
+        for name, fn in events:
+            event.listen(self.engine, name, fn)
         try:
             self.one()
         finally:
-            event.remove(self.engine, "before_cursor_execute", count)
-        return counted[0]
+            for name, fn in events:
+                event.remove(self.engine, name, fn)
+        return counted["statements"], counted["trips"] if self.engine.dialect.name == "postgresql" else None
 
     def one(self) -> None:
         """Submit one NCR (starts the flow), then a, b and c approve it: 4 transactions."""
@@ -207,15 +232,11 @@ class QmsFlows:
         with session_scope(self.engine) as s:
             record = record_service.create_record(s, self.people["sam"], "ncr",
                                                   {"subject": f"burr {self.count}", "cost": COST})
-            instance_id = s.execute(select(flow_instances.c.id).where(and_(
-                flow_instances.c.tenant_id == self.people["sam"].tenant_id, flow_instances.c.form_key == "ncr",
-                flow_instances.c.record_id == record.id))).scalar_one()
         for name in APPROVERS:
             approver = self.people[name]
             with session_scope(self.engine) as s:
-                task_id = s.execute(select(flow_tasks.c.id).where(and_(      # the approver's inbox entry
-                    flow_tasks.c.tenant_id == approver.tenant_id, flow_tasks.c.assignee_id == approver.user_id,
-                    flow_tasks.c.status == "open", flow_tasks.c.instance_id == instance_id))).scalar_one()
+                task_id = s.execute(_MY_OPEN_TASK, {                      # the approver's inbox entry
+                    "tenant_id": approver.tenant_id, "user_id": approver.user_id, "record_id": record.id}).scalar_one()
                 flow_actions.act(s, approver, task_id, "approve", TaskAction(comment="ok"))
 
     def check(self) -> None:
@@ -371,9 +392,9 @@ def bench_part_a(url: str, sizes: dict, rounds: int, with_spiff: bool) -> dict:
                     ratios[name].append(q / s)
                     if name == "memory":
                         memory_ratios.append(qm / s)
-        statements = qms.statements_per_instance()
+        statements, trips = qms.statements_per_instance()
         qms.check()
-        return {"qms": statistics.median(samples["qms"]), "qms_statements": statements,
+        return {"qms": statistics.median(samples["qms"]), "qms_statements": statements, "qms_round_trips": trips,
                 "qms_memory": statistics.median(samples["qms memory"]),
                 "memory_ratio": statistics.median(memory_ratios) if memory_ratios else None,
                 "spiff": {name: statistics.median(v) for name, v in samples.items() if not name.startswith("qms")},
@@ -456,8 +477,9 @@ def report(a: dict, b: dict, backend: str, quick: bool) -> bool:
     ok = True
     print(f"\nPart A — flow instances started and completed per second ({backend}; 3 approvals + 1 exclusive)")
     print(f"{'engine':<28} {'instances/s':>12} {'ratio':>8}  target")
+    trips = f", {a['qms_round_trips']} round trips" if a.get("qms_round_trips") else ""
     print(f"{'QMS (db, 4 transactions)':<28} {a['qms']:>12.1f} {'':>8}  "
-          f"({a['qms_statements']} SQL statements per instance)")
+          f"({a['qms_statements']} SQL statements{trips} per instance)")
     memory = f"{a['memory_ratio']:>7.2f}×" if a.get("memory_ratio") else f"{'-':>8}"
     print(f"{'QMS engine in memory':<28} {a['qms_memory']:>12.1f} {memory}  (vs SpiffWorkflow memory; no database)")
     if not a["spiff"]:

@@ -7,7 +7,7 @@ import pytest
 
 from engine.errors import Conflict, NotFound, PermissionDenied, RecordValidationError
 from engine.services import records as record_service
-from tests.engine.flows.support import REVIEW, T0, make_world
+from tests.engine.flows.support import REVIEW, T0, flows, make_world
 
 
 @pytest.fixture
@@ -174,3 +174,137 @@ def test_only_someone_who_may_change_a_record_sends_it_for_approval(db_engine, a
     with world.session() as s:
         flows.start_flow(s, world["sam"], "ncr", rid, "ncr_review")
     assert world.instance(rid)["state"] == "running"
+
+
+# ---------------------------------------------------------------------------- how a move is written
+
+QUICK = {"format": 1, "key": "ncr_quick", "label": {"zh-CN": "快速评审", "en": "Quick review"}, "form": "ncr",
+         "nodes": [{"id": "start", "type": "start", "next": "qe"},
+                   {"id": "qe", "type": "approval", "assignees": [{"kind": "role", "role": "qe"}], "mode": "any",
+                    "next": "mrb"},
+                   {"id": "mrb", "type": "approval", "assignees": [{"kind": "role", "role": "mrb"}], "mode": "all",
+                    "next": "done"},
+                   {"id": "done", "type": "end"}]}
+
+
+def _counting(engine):
+    """Statements and (PostgreSQL) round trips from here on: a pipeline's statements are one trip."""
+    from sqlalchemy import event
+    counted = {"statements": 0, "trips": 0, "piped": False}
+
+    def statement(conn, *_args):
+        piped = getattr(getattr(conn.connection.driver_connection, "pgconn", None), "pipeline_status", 0) != 0
+        counted["statements"] += 1
+        counted["trips"] += not (piped and counted["piped"])
+        counted["piped"] = piped
+
+    def transaction(*_args):
+        counted["trips"] += 1
+        counted["piped"] = False
+    for name, fn in (("before_cursor_execute", statement), ("begin", transaction), ("commit", transaction)):
+        event.listen(engine, name, fn)
+        counted.setdefault("listeners", []).append((name, fn))
+    return counted
+
+
+def _stop(engine, counted) -> None:
+    from sqlalchemy import event
+    for name, fn in counted.pop("listeners"):
+        event.remove(engine, name, fn)
+
+
+def test_an_approval_reads_little_and_sends_its_writes_together(db_engine, actor):
+    """Lock (with the step's tasks on SQLite), who gets the next step, then every write at once
+    (on PostgreSQL: two reads, one pipeline and the COMMIT after the BEGIN)."""
+    world = make_world(db_engine, actor, QUICK)
+    rid = world.submit(cost=5000)
+    task = world.open_task(rid, "quinn")
+    from engine.services import flow_actions
+    from engine.services.flow_actions import TaskAction
+    with world.session() as s:
+        s.connection()                                   # the transaction has begun: count the move alone
+        counted = _counting(db_engine)
+        flow_actions.act(s, world["quinn"], task, "approve", TaskAction(comment="ok"), now=T0)
+    _stop(db_engine, counted)
+    tasks = {t["assignee_id"]: t["status"] for t in world.tasks(rid, node_id="qe")}
+    assert tasks == {world["quinn"].user_id: "approved", world["quincy"].user_id: "cancelled"}
+    assert world.instance(rid)["tokens"] == ["mrb"] and len(world.tasks(rid, node_id="mrb", status="open")) == 2
+    assert world.events(rid)[-3:] == ["approve", "node_approved", "entered"]
+    if db_engine.dialect.name == "postgresql":
+        assert counted["trips"] <= 4, counted
+    else:
+        assert counted["statements"] <= 8, counted        # lock, people, 6 writes
+
+
+def test_the_writes_of_a_move_are_readable_in_its_transaction(world):
+    rid = world.submit(cost=5000)
+    from engine.services import flow_actions
+    from engine.services.flow_actions import TaskAction
+    from engine.storage.flow_tables import flow_events, flow_tasks
+    from sqlalchemy import select
+    with world.session() as s:
+        done = flow_actions.act(s, world["quinn"], world.open_task(rid, "quinn"), "approve",
+                                TaskAction(password="sign-it-123"), now=T0)
+        status = s.execute(select(flow_tasks.c.status).where(flow_tasks.c.id == done["id"])).scalar_one()
+        kinds = list(s.execute(select(flow_events.c.kind).where(flow_events.c.task_id == done["id"])).scalars())
+    assert done["status"] == status == "approved" and "approve" in kinds
+
+
+def test_a_move_that_lost_its_lock_writes_nothing(world):
+    """The instance changed behind a move's back (never happens under the lock): the move fails whole."""
+    from sqlalchemy import update
+    from engine.flows import runtime
+    from engine.services import flows
+    from engine.storage.flow_tables import flow_instances
+    rid = world.submit(cost=5000)
+    before, events, tasks = world.instance(rid), world.events(rid), world.tasks(rid)
+    with pytest.raises(Conflict), world.session() as s:
+        move = flows.load_move(s, world["sam"], before["id"], T0)
+        s.execute(update(flow_instances).where(flow_instances.c.id == before["id"])
+                  .values(lock_version=before["lock_version"] + 7))
+        state = move.state
+        effects = runtime.withdraw(state)
+        flows.event(move, "withdrawn", None)
+        flows.persist(move, state, effects)
+    assert world.instance(rid) == before and world.events(rid) == events and world.tasks(rid) == tasks
+
+
+def test_a_failing_queued_write_fails_like_any_statement(world):
+    """An error inside the pipeline surfaces as SQLAlchemy's exception (an IntegrityError here)."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+    from engine.services import flow_writes, flows
+    from engine.storage.flow_tables import flow_events
+    rid = world.submit()
+    inst, events = world.instance(rid), world.events(rid)
+    row = dict(tenant_id=inst["tenant_id"], form_key="ncr", record_id=rid, at=T0, actor_id=None, kind="comment",
+               node_id=None, task_id=None, comment="x", data=None)
+    with pytest.raises(IntegrityError), world.session() as s:
+        flow_writes.queue(s, insert(flow_events).inline(), {**row, "instance_id": inst["id"]})
+        flow_writes.queue(s, insert(flow_events).inline(), {**row, "instance_id": -1})     # no such instance
+        flows.flush_events(s)
+    assert world.events(rid) == events
+
+
+def test_a_flow_version_published_elsewhere_starts_on_the_next_record(world, monkeypatch):
+    """The auto-start flow remembered by this process is confirmed by each instance's INSERT."""
+    from engine.services import flow_defs
+    first = world.submit()
+    assert world.instance(first)["flow_version"] == 1
+    changed = copy.deepcopy(REVIEW)
+    changed["label"]["en"] = "NCR review, second edition"
+    with monkeypatch.context() as m:                  # as if another process published: nothing forgotten here
+        m.setattr(flow_defs, "forget_auto_flow", lambda *_args: None)
+        with world.session() as s:
+            flow_defs.publish_flow(s, world.admin, changed)
+    second = world.submit()
+    assert world.instance(second)["flow_version"] == 2 and world.instance(second)["state"] == "running"
+    changed["auto_start"] = False
+    with monkeypatch.context() as m:
+        m.setattr(flow_defs, "forget_auto_flow", lambda *_args: None)
+        with world.session() as s:
+            flow_defs.publish_flow(s, world.admin, changed)
+    third = world.submit()
+    with world.session() as s:
+        assert flows.latest_instance(s, world.admin.tenant_id, "ncr", third) is None
+    assert world.instance(first)["flow_version"] == 1                 # running instances stay on theirs
