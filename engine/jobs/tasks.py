@@ -18,6 +18,7 @@ from sqlalchemy import and_, select, update
 
 from engine.jobs import queue
 from engine.storage.db import session_scope
+from engine.storage.flow_tables import flow_events
 
 log = logging.getLogger(__name__)
 SWEEP_LIMIT = 500
@@ -35,6 +36,9 @@ def due_calls(database_url: str, now: datetime | None = None) -> list[tuple[str,
     calls: list[tuple[str, tuple]] = []
     with session_scope(engine) as session:
         calls += rule_runs.due_jobs(session, now, SWEEP_LIMIT)
+        from engine.services import flow_notices
+        if session.execute(select(flow_events.c.id).where(flow_events.c.notice == 1).limit(1)).first() is not None:
+            calls.append((flow_notices.SWEEP_JOB, (database_url,)))
     for module in ("engine.services.mail", "engine.services.deliveries"):
         try:
             import importlib

@@ -1,7 +1,7 @@
 """What follows a flow's steps outside the flow itself, in the transaction of the step:
 
 * rules with flow triggers (node entered / completed / overdue) — :func:`rule_events.flow_events`;
-* notices to the people concerned — :mod:`engine.services.flow_notices`;
+* notices to the people concerned, sent after the commit — :mod:`engine.services.flow_notices`;
 * the actions of *automatic* nodes: an automatic node's ``actions`` are rule actions, run through
   the rule outbox like a rule's (same guarantees: written with the step, each action once,
   retried, visible in the run log as ``flow:<flow>.<node>``).
@@ -35,8 +35,8 @@ def follow_up(session: Session, entries: list[Mapping[str, Any]]) -> None:
         return
     from engine.services import flow_notices, rule_events
     rule_events.flow_events(session, entries)
-    flow_notices.notify(session, entries)
     automatic_runs(session, entries)
+    flow_notices.schedule(session, entries)
 
 
 def rule_key(flow_key: str, node_id: str) -> str:
@@ -76,8 +76,17 @@ def node_rule(session: Session, tenant_id: int, key: str, version: int) -> RuleD
     if node is None:
         return None
     rule = build_rule({"key": "automatic", "label": {"zh-CN": "自动节点", "en": "Automatic step"}, "form": flow.form,
-                       "trigger": {"type": "record_created"}, "actions": [dict(a) for a in node.actions]}, version)
+                       "trigger": {"type": "record_created"}, "actions": [_thaw(a) for a in node.actions]}, version)
     return replace(rule, key=key, label=node.label or rule.label)
+
+
+def _thaw(value: Any) -> Any:
+    """A frozen definition value (read-only mappings, tuples) as plain JSON data."""
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
 
 
 def action_problems(actions: Any, form: FormDef | None, forms: Mapping[str, FormDef], flows: Mapping[str, Any],

@@ -37,6 +37,7 @@ def publish_flow(session: Session, actor: Actor, definition: Mapping[str, Any], 
             "流程所属的表单不存在或尚未发布", "The flow's form does not exist or is not published"))])
     require_design(session, actor, form.key)
     flow = load_flow(data, form)
+    _check_automatic_actions(session, actor.tenant_id, data, form)
     _refuse_second_auto_start(session, actor.tenant_id, flow)
     now = datetime.now(timezone.utc)
     row = session.execute(select(fdefs).where(and_(fdefs.c.tenant_id == actor.tenant_id, fdefs.c.key == flow.key))
@@ -59,6 +60,19 @@ def publish_flow(session: Session, actor: Actor, definition: Mapping[str, Any], 
     session.info.pop(_HEADS_SEEN, None)
     forget_auto_flow(session, actor.tenant_id, form.key)
     return load_flow_version(session, actor.tenant_id, flow.key, version)
+
+
+def _check_automatic_actions(session: Session, tenant_id: int, data: Mapping[str, Any], form) -> None:
+    """The actions of automatic nodes are rule actions: checked like a rule's, against the flow's form."""
+    from engine.services import flow_automation, rule_defs
+    nodes = [(i, n) for i, n in enumerate(data.get("nodes") or ()) if isinstance(n, Mapping) and n.get("type") == "automatic"]
+    if not nodes:
+        return
+    forms, flows = rule_defs.published_forms(session, tenant_id), rule_defs.published_flows(session, tenant_id)
+    problems = [p for i, n in nodes
+                for p in flow_automation.action_problems(n.get("actions") or [], form, forms, flows, f"$.nodes[{i}].actions")]
+    if problems:
+        raise DefinitionError(problems)
 
 
 def _refuse_second_auto_start(session: Session, tenant_id: int, flow: FlowDef) -> None:

@@ -1,22 +1,25 @@
 """Telling people about approval steps: new tasks, CCs, reminders, overdue tasks, escalations and
 the end of a flow, in-app and (for what carries a deadline or an outcome) by e-mail.
 
-Called with the timeline entries a transaction is about to write (``flows.flush_events``), so
-a notice exists exactly when the step it announces does. Each person gets it in their own
+The step's timeline entry is written with ``notice = 1`` in the step's own transaction (no extra
+statement); after the commit a job (:func:`sweep`) sends the notices and clears the mark. The
+periodic job sweeps too, so a notice whose job was lost (a crash, Redis down) still goes out —
+and the step itself never waits for mail or notification rows. Each person gets it in their own
 language; inactive users and users of other tenants get nothing.
 """
 from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.i18n import Msg
-from engine.services.rule_context import record_link
-from engine.storage.flow_tables import flow_instances, flow_tasks
+from engine.storage.flow_tables import flow_events, flow_instances, flow_tasks
 from engine.storage.platform import users
 
+SWEEP_JOB = "engine.services.flow_notices:sweep"
+BATCH = 500
 # kind → (subject, whether it is also e-mailed)
 NOTICES: dict[str, tuple[Msg, bool]] = {
     "entered": (Msg("待你审批：{title}", "Waiting for you: {title}"), True),
@@ -29,6 +32,29 @@ NOTICES: dict[str, tuple[Msg, bool]] = {
     "approved": (Msg("已审批通过：{title}", "Approved: {title}"), True),
     "node_rejected": (Msg("已退回：{title}", "Sent back: {title}"), True),
 }
+NOTICE_KINDS = frozenset(NOTICES)
+
+
+def schedule(session: Session, entries: Iterable[Mapping]) -> None:
+    """After this transaction commits, send the notices its timeline ``entries`` call for."""
+    if any(e.get("notice") for e in entries):
+        from engine.jobs import queue
+        if not any(t == SWEEP_JOB for t, _ in session.info.get("qms.jobs_after_commit", ())):
+            queue.after_commit_job(session, SWEEP_JOB)
+
+
+def sweep(database_url: str, limit: int = BATCH) -> int:
+    """The job: send the notices of timeline entries still marked, oldest first; returns how many entries."""
+    from engine.jobs import queue
+    from engine.storage.db import session_scope
+    with session_scope(queue.engine_for(database_url)) as session:
+        rows = session.execute(select(flow_events).where(flow_events.c.notice == 1).order_by(flow_events.c.id)
+                               .limit(limit).with_for_update(skip_locked=True)).mappings().all()
+        if not rows:
+            return 0
+        notify(session, [dict(r) for r in rows])
+        session.execute(update(flow_events).where(flow_events.c.id.in_([r["id"] for r in rows])).values(notice=None))
+        return len(rows)
 
 
 def notify(session: Session, entries: Iterable[Mapping]) -> None:
@@ -81,6 +107,7 @@ def _send(session: Session, entry: Mapping, info: Mapping, people: list[int]) ->
     from engine.services import mail, notifications
     subject, by_mail = NOTICES[entry["kind"]]
     title = _title(session, info)
+    from engine.services.rule_context import record_link
     link = record_link(info["form_key"], info["record_id"])
     rows = session.execute(select(users.c.id, users.c.email, users.c.lang).where(and_(
         users.c.tenant_id == info["tenant_id"], users.c.id.in_(people), users.c.is_active.is_(True)))).all()

@@ -13,7 +13,7 @@ from functools import lru_cache, partial
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, bindparam, exists, insert, or_, select, update
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from engine.i18n import msg
 from engine.services import flow_defs
 from engine.services.flow_directory import SqlDirectory, delegate_of, delegates_for
 from engine.services import flow_writes
+from engine.services.flow_notices import NOTICE_KINDS
 from engine.storage import form_store, naming
 from engine.storage.flow_tables import flow_definitions, flow_events, flow_instances, flow_tasks, work_calendars
 from engine.types import Actor
@@ -201,7 +202,26 @@ def _record_values(session: Session, actor: Actor, form_key: str, record_id: int
 
 
 fi, ft = flow_instances, flow_tasks
-_INSTANCE = select(fi).where(and_(fi.c.tenant_id == bindparam("tenant_id"), fi.c.id == bindparam("instance_id")))
+
+
+def _flow_rule_count():
+    """Enabled rules with flow triggers on the instance's form, read with the lock (no extra round
+    trip): a form without them makes the rule check of every move free (see rule_events.flow_events)."""
+    from engine.services.rule_events import FLOW_TRIGGERS
+    from engine.storage.rule_tables import rule_definitions as rd
+    return (select(func.count()).select_from(rd).where(and_(
+        rd.c.tenant_id == fi.c.tenant_id, rd.c.form_key == fi.c.form_key, rd.c.enabled, rd.c.current_version > 0,
+        rd.c.trigger_type.in_(sorted(FLOW_TRIGGERS)))).scalar_subquery())
+
+
+def _remember_flow_rules(session: Session, row: Mapping[str, Any]) -> None:
+    if "flow_rules" in row:
+        session.info.setdefault(FLOW_RULES_KEY, {})[(row["tenant_id"], row["form_key"])] = bool(row["flow_rules"])
+
+
+FLOW_RULES_KEY = "qms.flow_rules"      # session.info: (tenant, form) → whether flow-trigger rules exist
+_INSTANCE = select(fi, _flow_rule_count().label("flow_rules")).where(
+    and_(fi.c.tenant_id == bindparam("tenant_id"), fi.c.id == bindparam("instance_id")))
 _INSTANCE_LOCKED = _INSTANCE.with_for_update()
 
 
@@ -210,7 +230,8 @@ def instance_row(session: Session, tenant_id: int, instance_id: int, lock: bool 
                           {"tenant_id": tenant_id, "instance_id": instance_id}).mappings().first()
     if row is None:
         raise NotFound(msg("流程实例 {i} 不存在", "Flow instance {i} does not exist", i=instance_id))
-    return dict(row)
+    _remember_flow_rules(session, row)
+    return {k: v for k, v in row.items() if k != "flow_rules"}
 
 
 _OF_RECORD = and_(fi.c.tenant_id == bindparam("tenant_id"), fi.c.form_key == bindparam("form_key"),
@@ -240,7 +261,8 @@ def flow_of(session: Session, row: Mapping[str, Any]) -> FlowDef:
 
 
 # a task and its instance, both locked (PostgreSQL re-reads locked rows that changed while it waited)
-_I_COLS, _T_COLS = [c.label(f"i_{c.name}") for c in fi.c], [c.label(f"t_{c.name}") for c in ft.c]
+_I_COLS = [c.label(f"i_{c.name}") for c in fi.c] + [_flow_rule_count().label("i_flow_rules")]
+_T_COLS = [c.label(f"t_{c.name}") for c in ft.c]
 _TASK_WITH_INSTANCE = (select(*_I_COLS, *_T_COLS).select_from(ft.join(fi, fi.c.id == ft.c.instance_id))
                        .where(and_(ft.c.id == bindparam("task_id"), ft.c.tenant_id == bindparam("tenant_id"),
                                    fi.c.tenant_id == bindparam("tenant_id"))).with_for_update())
@@ -270,6 +292,8 @@ def load_move_for_task(session: Session, actor: Actor, task_id: int,
     if not rows:
         return None
     instance = {k[2:]: v for k, v in rows[0].items() if k.startswith("i_")}
+    _remember_flow_rules(session, instance)
+    del instance["flow_rules"]
     tasks = [{k[2:]: v for k, v in r.items() if k.startswith("t_")} for r in rows]
     task = next(t for t in tasks if t["id"] == task_id)
     move = Move(session, actor, instance, flow_of(session, instance), None, _now(now))
@@ -401,6 +425,9 @@ def flush_events(session: Session) -> None:
     if pending:
         writes.append((_EVENT, pending, None))
     flow_writes.execute_together(session, writes)
+    if pending:     # rules with flow triggers, automatic steps' actions; notices go out after the commit
+        from engine.services import flow_automation
+        flow_automation.follow_up(session, pending)
 
 
 def event(move: Move, kind: str, node_id: str | None, *, task_id: int | None = None, comment: str | None = None,
@@ -410,7 +437,8 @@ def event(move: Move, kind: str, node_id: str | None, *, task_id: int | None = N
     move.session.info.setdefault(_PENDING, []).append(dict(
         tenant_id=move.tenant_id, instance_id=move.row["id"], form_key=move.row["form_key"],
         record_id=move.row["record_id"], at=move.now, actor_id=move.actor.user_id if actor_id == -1 else actor_id,
-        kind=kind, node_id=node_id, task_id=task_id, comment=comment, data=data))
+        kind=kind, node_id=node_id, task_id=task_id, comment=comment, data=data,
+        notice=1 if kind in NOTICE_KINDS else None))
 
 
 def close_node_tasks(move: Move, node_id: str, status: str) -> None:

@@ -158,7 +158,15 @@ def _form_paths(form: FormDef, t: _Text) -> dict:
                       {"204": {"description": t("已删除", "Deleted")},
                        **_common("Unauthorized", "Forbidden", "NotFound", "Conflict")}, parameters=[version]),
     }
-    return {f"/forms/{key}/records": collection, f"/forms/{key}/records/{{id}}": item}
+    bulk = {action: {"post": _op(f"bulk_{action}_{key}_records", tag, t(zh, en, n=name),
+                                 {"200": _body(_ref("schemas", "BulkReport"), t("每条记录的结果", "What happened to each record")),
+                                  **_common("Unauthorized", "Forbidden", "NotFound", "Invalid")},
+                                 requestBody={**_body(_ref("schemas", schema)), "required": True})}
+            for action, schema, zh, en in (
+                ("update", "BulkUpdate", "批量修改{n}记录（逐条校验、触发规则）", "Change many {n} records (each validated, rules fire)"),
+                ("delete", "BulkDelete", "批量删除{n}记录", "Delete many {n} records"))}
+    return {f"/forms/{key}/records": collection, f"/forms/{key}/records/{{id}}": item,
+            f"/forms/{key}/records/bulk-update": bulk["update"], f"/forms/{key}/records/bulk-delete": bulk["delete"]}
 
 
 # ---------------------------------------------------------------------------- generic routes
@@ -183,6 +191,21 @@ def _generic_schemas() -> dict:
                                "properties": {"form": string, "expression": string, "data": obj}},
         "ExpressionValue": {"type": "object", "required": ["value", "type"],
                             "properties": {"value": {}, "type": string}},
+        "BulkUpdate": {"type": "object", "required": ["data"], "properties": {
+            "ids": {"type": "array", "items": {"type": "integer"}}, "filter": string, "data": obj, "reason": string,
+            "versions": obj}},
+        "BulkDelete": {"type": "object", "properties": {
+            "ids": {"type": "array", "items": {"type": "integer"}}, "filter": string, "reason": string, "versions": obj}},
+        "BulkReport": obj,
+        "RuleDefinition": {"type": "object", "required": ["key", "label", "trigger", "actions"]},
+        "RuleList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": obj}}},
+        "RunList": {"type": "object", "required": ["items", "total"], "properties": {
+            "items": {"type": "array", "items": obj}, "total": {"type": "integer"}}},
+        "HookRequest": {"type": "object", "properties": {"secret": string}},
+        "HookUrl": {"type": "object", "required": ["url", "token"], "properties": {"url": string, "token": string}},
+        "NotificationList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": obj}}},
+        "MarkRead": {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}},
+                                                      "all": {"type": "boolean"}}},
     }
 
 
@@ -202,6 +225,31 @@ _GENERIC = (
      "ExpressionCheckResult", ("Unauthorized", "NotFound")),
     ("/expressions/evaluate", "post", "evaluate_expression", ("用示例值计算表达式", "Evaluate with sample values"),
      "ExpressionEvaluate", "200", "ExpressionValue", ("Unauthorized", "NotFound", "Invalid")),
+    ("/rules", "get", "list_rules", ("规则及最近运行状态", "Rules and their last run"), None, "200", "RuleList",
+     ("Unauthorized",)),
+    ("/rules", "post", "publish_rule", ("发布规则（逐项列出问题）", "Publish a rule (every problem listed)"),
+     "RuleDefinition", "201", None, ("Unauthorized", "Forbidden", "Invalid")),
+    ("/rules/{rule_key}", "get", "get_rule", ("规则定义", "A rule's definition"), None, "200", "RuleDefinition",
+     ("Unauthorized", "NotFound")),
+    ("/rules/{rule_key}/enable", "post", "enable_rule", ("启用规则", "Switch a rule on"), None, "200", None,
+     ("Unauthorized", "Forbidden", "NotFound")),
+    ("/rules/{rule_key}/disable", "post", "disable_rule", ("停用规则", "Switch a rule off"), None, "200", None,
+     ("Unauthorized", "Forbidden", "NotFound")),
+    ("/rules/{rule_key}/hook", "post", "new_hook", ("生成 Webhook 地址（只显示一次）", "New webhook URL (shown once)"),
+     "HookRequest", "201", "HookUrl", ("Unauthorized", "Forbidden", "NotFound")),
+    ("/rule-runs", "get", "list_rule_runs", ("规则运行记录（?status=failed&rule=）", "Rule runs (?status=failed&rule=)"),
+     None, "200", "RunList", ("Unauthorized",)),
+    ("/rule-runs/{run_id}", "get", "get_rule_run", ("一次运行：输入与每个动作的结果", "One run: inputs and each action's outcome"),
+     None, "200", None, ("Unauthorized", "NotFound")),
+    ("/rule-runs/{run_id}/retry", "post", "retry_rule_run", ("重试失败的运行", "Retry a failed run"), None, "202", None,
+     ("Unauthorized", "Forbidden", "NotFound")),
+    ("/hooks/{token}", "post", "inbound_hook", ("外部系统推送（令牌即凭证，可选 X-QMS-Signature）",
+                                               "Inbound webhook (the token is the credential; optional X-QMS-Signature)"),
+     None, "202", None, ("NotFound", "Invalid")),
+    ("/notifications", "get", "list_notifications", ("我的通知（?unread=1）", "My notifications (?unread=1)"), None, "200",
+     "NotificationList", ("Unauthorized",)),
+    ("/notifications/read", "post", "mark_notifications_read", ("标为已读", "Mark as read"), "MarkRead", "200", None,
+     ("Unauthorized",)),
 )
 
 
@@ -212,13 +260,14 @@ def _generic_paths(t: _Text) -> dict:
         op = _op(op_id, "platform", t(zh, en), {code: body, **_common(*errors)})
         if request:
             op["requestBody"] = {**_body(_ref("schemas", request)), "required": True}
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for name in ("app_key", "form_key") if "{" + name + "}" in path]
+        params = [{"name": name, "in": "path", "required": True,
+                   "schema": {"type": "integer"} if name == "run_id" else {"type": "string"}}
+                  for name in ("app_key", "form_key", "rule_key", "run_id", "token") if "{" + name + "}" in path]
         if params:
             op["parameters"] = params
-        if op_id == "create_token":
-            op["security"] = []                 # the one route that works without a token
-        paths[path] = {method: op}
+        if op_id in ("create_token", "inbound_hook"):
+            op["security"] = []                 # a password, or the secret in the URL, is the credential
+        paths.setdefault(path, {})[method] = op
     return paths
 
 

@@ -209,13 +209,16 @@ FLOW_TRIGGERS = frozenset({"flow_node_entered", "flow_node_completed", "flow_nod
 def flow_events(session: Session, entries: list[dict]) -> None:
     """Timeline entries of flow instances being written → flow rule events (node entered, completed,
     overdue). Costs nothing for forms without flow rules."""
+    from engine.services.flows import FLOW_RULES_KEY
     from engine.services.rule_defs import rules_of_form
     wanted = [e for e in entries if e.get("kind") in FLOW_KINDS]
+    known = session.info.get(FLOW_RULES_KEY) or {}
     by_form: dict[tuple[int, str], list[RuleDef]] = {}
     for entry in wanted:
         key = (entry["tenant_id"], entry["form_key"])
         if key not in by_form:
-            by_form[key] = [r for r in rules_of_form(session, *key) if r.trigger.type in FLOW_TRIGGERS]
+            by_form[key] = [] if known.get(key) is False else [
+                r for r in rules_of_form(session, *key) if r.trigger.type in FLOW_TRIGGERS]
     wanted = [e for e in wanted if by_form.get((e["tenant_id"], e["form_key"]))]
     if not wanted:
         return

@@ -7,7 +7,7 @@ serialised per instance.
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, Date, ForeignKey, Index, Integer, String, Table, Text,
+from sqlalchemy import (BigInteger, Column, Date, ForeignKey, Index, Integer, SmallInteger, String, Table, Text,
                         UniqueConstraint)
 
 from engine.storage.platform import IdType, JSONType, _tenant_fk, _utc, metadata
@@ -102,8 +102,11 @@ flow_events = Table(   # the timeline of an instance: every step, comment and si
     Column("task_id", BigInteger, nullable=True),
     Column("comment", Text, nullable=True),
     Column("data", JSONType, nullable=True),
+    # 0007: 1 while the people concerned have not been told yet (engine.services.flow_notices), else NULL
+    Column("notice", SmallInteger, nullable=True),
     Index("ix_flow_events_record", "tenant_id", "form_key", "record_id"),
     Index("ix_flow_events_instance", "instance_id"),
+    Index("ix_flow_events_notice", "notice"),
 )
 
 flow_signatures = Table(

@@ -4,7 +4,7 @@ Modules: ``blueprint`` (sign-in gate, error envelope), ``replies`` (bodies in, J
 ``tokens``, ``apps``, ``forms``, ``records``, ``flows`` (flows, tasks, delegations), ``expressions``,
 ``docs`` (OpenAPI + Swagger UI).
 """
-from runtime.api import apps, docs, expressions, flows, forms, notifications, records, rules, tokens  # noqa: F401  (routes)
+from runtime.api import apps, bulk, docs, expressions, flows, forms, notifications, records, rules, tokens  # noqa: F401  (routes)
 from runtime.api.blueprint import bp
 
 __all__ = ["bp"]

@@ -1,4 +1,5 @@
-"""Record list (filters, search, sort, paging), detail with timeline, delete, and export.
+"""Record list (filters, search, sort, paging), detail with timeline, delete, bulk edit and bulk
+delete of the records selected on the list, and export.
 
 Every read and write goes through the engine's services, which apply the read scope in SQL and
 drop hidden fields; a form the user cannot read answers a 404 page, a missing export right 403.
@@ -11,9 +12,10 @@ from datetime import date
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from engine.access import form_access
-from engine.errors import Conflict, ExpressionError, NotFound, PermissionDenied, QMSError
+from engine.errors import Conflict, ExpressionError, NotFound, PermissionDenied, QMSError, RecordValidationError
 from engine.i18n import msg
-from engine.services import exports, flow_defs, flow_queries
+from engine.services import accounts, exports, flow_defs, flow_queries, flows
+from engine.services import bulk as bulk_service
 from engine.services import forms as form_service
 from engine.services import records as record_service
 from engine.services.names import names_for
@@ -21,7 +23,7 @@ from engine.storage import form_store
 from runtime.auth import current_actor, login_required
 from runtime.db import commit, db
 from runtime.i18n import current_lang, label, t
-from runtime.records import display, listing
+from runtime.records import bulk_form, display, listing
 
 bp = Blueprint("records", __name__)
 CHUNK = 64 * 1024
@@ -99,7 +101,9 @@ def list_records(form_key: str):
         at_least=(page.page - 1) * page.per_page + len(page.items), names=names,
         columns=_columns(form, access.hidden_fields, form_store.has_flows(db(), actor.tenant_id, form_key)), filters=listing.filterable(form, access.hidden_fields),
         per_page_choices=listing.PER_PAGE_CHOICES, filtered=bool(expression),
-        storage_key=f"qms.columns.{actor.tenant_id}.{actor.user_id}.{form_key}")
+        storage_key=f"qms.columns.{actor.tenant_id}.{actor.user_id}.{form_key}",
+        bulk_edit=access.update.allows_any and bool(bulk_form.offered_fields(form, access)),
+        bulk_delete=access.delete.allows_any)
 
 
 @bp.get("/f/<form_key>/<int:record_id>")
@@ -192,3 +196,108 @@ def export(form_key: str, fmt: str):
     name = f"{form_key}-{date.today().isoformat()}.{fmt}"
     return Response(chunks(), mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"',
                                                       "Content-Length": str(size), "Cache-Control": "no-store"})
+
+
+# ---------------------------------------------------------------------------- bulk edit and delete
+
+def _selection(form_key: str) -> tuple[list[int], dict[int, int], str]:
+    """(ids, versions seen, back URL) carried from the list page through each step."""
+    source = request.form if request.method == "POST" else request.args
+    ids, versions = bulk_form.parse_selection(source.getlist("ids"))
+    return ids, versions, bulk_form.safe_back(source.get("back"), url_for("records.list_records", form_key=form_key))
+
+
+def _bulk_form(form_key: str, action: str):
+    """(form, access) when the user may do ``action`` (update/delete) on some records, else an error page."""
+    try:
+        form, access = readable_form(form_key)
+    except NotFound:
+        return None, error_page(404)
+    if not getattr(access, action).allows_any:
+        return None, error_page(403)
+    return (form, access), None
+
+
+def _reason() -> str | None:
+    return (request.form.get("reason") or "").strip()[:500] or None
+
+
+@bp.route("/f/<form_key>/bulk/edit", methods=["GET", "POST"])
+@login_required
+def bulk_edit(form_key: str):
+    """Choose a field (GET), then its new value and a reason (POST): the result lists each problem."""
+    actor = current_actor()
+    found, refused = _bulk_form(form_key, "update")
+    if refused:
+        return refused
+    form, access = found
+    ids, versions, back = _selection(form_key)
+    if not ids:
+        flash(t("请先勾选要修改的记录。", "Select the records to edit first."), "error")
+        return redirect(back)
+    fields = bulk_form.offered_fields(form, access)
+    chosen = next((f for f in fields if f.key == (request.values.get("field") or "")), None)
+    page = dict(form=form, fields=fields, chosen=chosen, ids=bulk_form.selection_values(ids, versions), count=len(ids),
+                back=back, errors=[], error=None, reason=_reason() or "")
+    if chosen is not None:
+        page["input"] = bulk_form.field_input(chosen, current_lang(), _people(actor, chosen, "user"),
+                                              _people(actor, chosen, "department"))
+    if request.method == "GET" or chosen is None:
+        return render_template("records/bulk_edit.html", **page)
+    return _apply_edit(actor, form_key, chosen, ids, versions, page)
+
+
+def _apply_edit(actor, form_key: str, chosen, ids: list[int], versions: dict[int, int], page: dict):
+    """Run the bulk update of the posted value: the result page, or the edit page with the problem."""
+    zone = bulk_form.user_zone(request.form.get("tz_offset"), flows.calendar_of(db(), actor.tenant_id).timezone)
+    data = {chosen.key: bulk_form.value_from(chosen, request.form, zone)}
+    try:
+        report = bulk_service.bulk_update(db(), actor, form_key, ids, None, data, _reason(), versions=versions,
+                                          max_records=bulk_form.MAX_SELECTED, tz=zone)
+        commit()
+    except RecordValidationError as exc:
+        page["errors"] = [e.message.get(current_lang()) for e in exc.errors]
+        return render_template("records/bulk_edit.html", **page), 422
+    except PermissionDenied as exc:
+        return error_page(403, exc.message.get(current_lang()))
+    except QMSError as exc:
+        page["error"] = exc.message.get(current_lang())
+        return render_template("records/bulk_edit.html", **page), 400
+    return render_template("records/bulk_result.html", form=page["form"], report=report, back=page["back"],
+                           field=chosen)
+
+
+def _people(actor, f, kind: str) -> list[dict]:
+    """Users or departments for the picker, only when the chosen field needs them."""
+    if f.type != kind:
+        return []
+    if kind == "user":
+        return accounts.list_users(db(), actor.tenant_id)
+    return accounts.list_departments(db(), actor.tenant_id)
+
+
+@bp.route("/f/<form_key>/bulk/delete", methods=["GET", "POST"])
+@login_required
+def bulk_delete(form_key: str):
+    """Confirm with the count and a reason (GET), delete (POST): the result lists each problem."""
+    found, refused = _bulk_form(form_key, "delete")
+    if refused:
+        return refused
+    form, _access = found
+    ids, versions, back = _selection(form_key)
+    if not ids:
+        flash(t("请先勾选要删除的记录。", "Select the records to delete first."), "error")
+        return redirect(back)
+    page = dict(form=form, ids=bulk_form.selection_values(ids, versions), count=len(ids), back=back, error=None)
+    if request.method == "GET":
+        return render_template("records/bulk_delete.html", **page)
+    try:
+        report = bulk_service.bulk_delete(db(), current_actor(), form_key, ids, None, _reason(), versions=versions,
+                                          max_records=bulk_form.MAX_SELECTED)
+        commit()
+    except PermissionDenied as exc:
+        return error_page(403, exc.message.get(current_lang()))
+    except QMSError as exc:
+        page["error"] = exc.message.get(current_lang())
+        return render_template("records/bulk_delete.html", **page), 400
+    return render_template("records/bulk_result.html", form=form, report=report, back=back, field=None)
