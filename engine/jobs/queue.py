@@ -103,11 +103,11 @@ class RqBackend:
 
     def enqueue(self, target: str, args: tuple):
         module, _, name = target.partition(":")
-        return self.queue.enqueue(f"{module}.{name}", *args, result_ttl=60, failure_ttl=7 * 86400)
+        return self.queue.enqueue(f"{module}.{name}", *args, result_ttl=0, failure_ttl=7 * 86400)
 
     def enqueue_many(self, calls: list[tuple[str, tuple]]) -> None:
         from rq import Queue
-        jobs = [Queue.prepare_data(f"{t.partition(':')[0]}.{t.partition(':')[2]}", args=a, result_ttl=60,
+        jobs = [Queue.prepare_data(f"{t.partition(':')[0]}.{t.partition(':')[2]}", args=a, result_ttl=0,
                                    failure_ttl=7 * 86400) for t, a in calls]
         self.queue.enqueue_many(jobs)
 
@@ -208,9 +208,16 @@ def database_url(session: Session) -> str:
     return session.get_bind().url.render_as_string(hide_password=False)
 
 
-def after_commit_job(session: Session, target: str, *args: Any) -> None:
-    """:func:`after_commit` of ``target(database_url, *args)`` for the session's own database."""
-    after_commit(session, target, database_url(session), *args)
+def after_commit_job(session: Session, target: str, *args: Any, merge: bool = False) -> None:
+    """:func:`after_commit` of ``target(database_url, *args)`` for the session's own database.
+    ``merge``: one job per transaction — the args join those of an already scheduled call of ``target``."""
+    calls = session.info.setdefault(_AFTER_COMMIT, [])
+    if merge:
+        for i, (known, known_args) in enumerate(calls):
+            if known == target:
+                calls[i] = (known, known_args + args)
+                return
+    calls.append((target, (database_url(session), *args)))
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -193,9 +193,9 @@ def _insert(session: Session, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     ids = list(session.execute(_INSERT, rows).scalars()) if len(rows) > 1 else [session.execute(_INSERT, rows[0]).scalar_one()]
-    for row_id, row in zip(ids, rows):
-        if row["status"] == "pending":
-            queue.after_commit_job(session, RUN_JOB, row_id)
+    runnable = tuple(row_id for row_id, row in zip(ids, rows) if row["status"] == "pending")
+    if runnable:        # one job for the transaction's runs
+        queue.after_commit_job(session, RUN_JOB, *runnable, merge=True)
     return ids
 
 
