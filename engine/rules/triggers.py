@@ -14,7 +14,6 @@ JSON: fields plus system values), ``old`` (before an update), ``changed`` (keys)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
 from engine.definitions.model import FormDef

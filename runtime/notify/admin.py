@@ -8,7 +8,6 @@ an empty input keeps what is stored.
 """
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
@@ -18,28 +17,17 @@ from engine.notify.errors import NotifyInputError
 from engine.services import deliveries, mail, smtp
 from engine.services import send_leases as L
 from engine.services.notify_channels import channel_row
-from runtime.auth import current_actor, login_required
+from runtime.auth import current_actor
+from runtime.guards import page_guard
 from runtime.db import commit, db
 from runtime.i18n import current_lang, t
 from runtime.notify.views import bp, int_arg
-from runtime.records.views import error_page
 
 PER_PAGE = 50
 
 
-def admin_required(view):
-    """Signed in (else the login page) and an admin of the tenant (else a 403 page)."""
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not current_actor().unrestricted:
-            return error_page(403)
-        try:
-            return view(*args, **kwargs)
-        except NotFound:
-            db().rollback()
-            return error_page(404)
-    return wrapper
+# signed in and an admin of the tenant (else a 403 page); engine NotFound → the 404 page
+admin_required = page_guard(lambda: current_actor().unrestricted)
 
 
 def _secret_key() -> str:

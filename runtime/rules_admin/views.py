@@ -9,7 +9,6 @@ or run outside that view is a 404 page, exactly like one that does not exist.
 from __future__ import annotations
 
 import json
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
@@ -18,11 +17,11 @@ from engine.access import form_access
 from engine.errors import Conflict, DefinitionError, NotFound, PermissionDenied
 from engine.services import apps, rule_defs, rule_log
 from engine.services import forms as form_service
-from runtime.auth import current_actor, login_required
+from runtime.auth import current_actor
+from runtime.guards import page_guard
 from runtime.db import commit, db
 from runtime.i18n import current_lang, label, t
 from runtime.records import display
-from runtime.records.views import error_page
 from runtime.rules_admin import hooks, present
 
 bp = Blueprint("rules_admin", __name__)
@@ -60,22 +59,8 @@ def may_manage_rules() -> bool:
     return g.may_manage_rules
 
 
-def rules_page(view):
-    """Signed in, admin or designer (else 403); engine NotFound → 404 page, PermissionDenied → 403."""
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not may_manage_rules():
-            return error_page(403)
-        try:
-            return view(*args, **kwargs)
-        except NotFound:
-            db().rollback()
-            return error_page(404)
-        except PermissionDenied as exc:
-            db().rollback()
-            return error_page(403, exc.message.get(current_lang()))
-    return wrapper
+# signed in, admin or designer (else 403); engine NotFound → 404 page, PermissionDenied → 403
+rules_page = page_guard(lambda: may_manage_rules())
 
 
 # ---------------------------------------------------------------------------- the list
