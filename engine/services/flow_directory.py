@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import FieldProblem, NotFound, PermissionDenied, RecordValidationError
@@ -17,18 +17,24 @@ from engine.types import Actor
 MAX_TREE_DEPTH = 50
 
 
+_delegate = users.alias("delegate")
+
+
 def _away_today():
-    """The outer join to today's delegation of the user (``on`` parameter), if any."""
+    """The outer join to today's delegation of the user (``on`` parameter), if any — only to an
+    active delegate: tasks never go to someone who has left."""
     return and_(dl.c.user_id == users.c.id, dl.c.tenant_id == users.c.tenant_id, dl.c.revoked_at.is_(None),
-                dl.c.starts_on <= bindparam("on"), dl.c.ends_on >= bindparam("on"))
+                dl.c.starts_on <= bindparam("on"), dl.c.ends_on >= bindparam("on"),
+                exists().where(and_(_delegate.c.id == dl.c.delegate_id, _delegate.c.is_active.is_(True))).correlate(dl))
 
 
-_WITH_ROLE = (select(user_roles.c.user_id, dl.c.delegate_id).join(roles, roles.c.id == user_roles.c.role_id)
-              .join(users, users.c.id == user_roles.c.user_id).outerjoin(dl, _away_today())
+_WITH_ROLE = (select(user_roles.c.user_id, dl.c.delegate_id)
+              .select_from(user_roles.join(roles, roles.c.id == user_roles.c.role_id)
+                           .join(users, users.c.id == user_roles.c.user_id).outerjoin(dl, _away_today()))
               .where(and_(roles.c.tenant_id == bindparam("tenant_id"), roles.c.key == bindparam("role"),
                           users.c.is_active.is_(True))).order_by(user_roles.c.user_id, dl.c.id))
 # active users among ids, each with today's delegate if they are away (one statement for both)
-_ACTIVE = (select(users.c.id, dl.c.delegate_id).outerjoin(dl, _away_today())
+_ACTIVE = (select(users.c.id, dl.c.delegate_id).select_from(users.outerjoin(dl, _away_today()))
            .where(and_(users.c.tenant_id == bindparam("tenant_id"), users.c.id.in_(bindparam("ids", expanding=True)),
                        users.c.is_active.is_(True))).order_by(users.c.id, dl.c.id))
 _DELEGATE = (select(dl.c.delegate_id).join(users, users.c.id == dl.c.delegate_id)

@@ -10,6 +10,7 @@ from engine.services import flow_actions, flow_timers, signatures
 from engine.services import records as record_service
 from engine.services.flow_directory import set_delegation
 from engine.storage.flow_tables import flow_signatures
+from engine.storage.platform import users
 from tests.engine.flows.support import REVIEW, T0, later, make_world
 
 
@@ -99,6 +100,17 @@ def test_delegation_sends_new_tasks_to_the_delegate_in_the_date_range(db_engine,
     assert dora and dora[0]["delegated_from"] == world["quinn"].user_id
     rid2 = world.submit(now=later(24 * 5))
     assert not world.tasks(rid2, assignee_id=world["dora"].user_id)
+
+
+def test_a_delegate_who_has_left_gets_no_tasks(db_engine, actor):
+    world = make_world(db_engine, actor)
+    with world.session() as s:
+        set_delegation(s, world["quinn"], world["dora"].user_id, T0.date(), later(48).date())
+    with world.session() as s:
+        s.execute(update(users).where(users.c.id == world["dora"].user_id).values(is_active=False))
+    rid = world.submit()
+    assert not world.tasks(rid, assignee_id=world["dora"].user_id)
+    assert world.tasks(rid, assignee_id=world["quinn"].user_id, status="open")
 
 
 def test_batch_approve_reports_each_task(db_engine, actor):
