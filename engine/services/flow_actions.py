@@ -150,10 +150,10 @@ def _after_approval(move: Move, node: NodeDef, task: dict) -> None:
         _move_on(move, node, "approved", close=known is None or any(t["status"] in OPEN for t in known))
         return
     tasks = _node_tasks(move, task)
-    waiting = [t for t in tasks if t["id"] == task["added_by"] and t["status"] == "waiting"]
-    if waiting:
+    waiting = _waiting_for(tasks, task)
+    if waiting is not None:
         due, timer = flows.deadline_of(move, node)
-        flows.queue_task_write(move, _REOPEN, {"t_id": waiting[0]["id"], "due": due, "timer": timer})
+        flows.queue_task_write(move, _REOPEN, {"t_id": waiting["id"], "due": due, "timer": timer})
         return
     slot = [t for t in tasks if t["slot"] == task["slot"] and t["status"] == "open" and t["added_by"] != task["id"]]
     if slot:
@@ -161,6 +161,16 @@ def _after_approval(move: Move, node: NodeDef, task: dict) -> None:
                                                     "t_slot": task["slot"], "t_id": task["id"]})
         tasks = None
     decide(move, node, task, tasks=tasks)
+
+
+def _waiting_for(tasks: list[dict], task: dict) -> dict | None:
+    """The task that waits for this approval: who added it "before" themselves — also through
+    approvers added "after" on the way (A adds B before, B adds C after: C's approval reopens A)."""
+    by_id = {t["id"]: t for t in tasks}
+    up = by_id.get(task["added_by"])
+    while up is not None and up["status"] == "approved" and up["added_by"] is not None:
+        up = by_id.get(up["added_by"])
+    return up if up is not None and up["status"] == "waiting" else None
 
 
 def decide(move: Move, node: NodeDef, task: dict, to_node: str | None = None, tasks: list[dict] | None = None) -> None:

@@ -104,6 +104,19 @@ def test_transfer_and_add_approver_before_and_after(world):
     assert world.instance(rid)["state"] == "approved"
 
 
+def test_an_approver_added_before_me_who_adds_one_after_them_hands_the_task_back_to_me(world):
+    rid = world.submit(cost=5000)
+    world.act(rid, "quinn")
+    world.act(rid, "mia", "add_before", to_user=world["eve"].user_id)        # Mia waits for Eve
+    world.act(rid, "eve", "add_after", to_user=world["dora"].user_id)        # Eve approves, Dora too
+    assert world.tasks(rid, assignee_id=world["mia"].user_id)[-1]["status"] == "waiting"
+    world.act(rid, "dora")
+    assert world.tasks(rid, assignee_id=world["mia"].user_id)[-1]["status"] == "open"   # back to Mia
+    world.act(rid, "mia")
+    world.act(rid, "max")
+    assert world.instance(rid)["state"] == "approved"
+
+
 def test_a_task_is_never_completed_twice_and_only_by_its_assignee(world):
     rid = world.submit()
     task = world.open_task(rid, "quinn")
