@@ -34,6 +34,15 @@ def freeze(value: Any) -> Any:
     return value
 
 
+def thaw(value: Any) -> Any:
+    """The inverse of :func:`freeze`: read-only mappings and tuples as plain JSON data again."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
+
+
 def msg_of(data: Any) -> Msg | None:
     """A bilingual label dict → Msg (missing language falls back to the other), else None."""
     if not isinstance(data, dict):

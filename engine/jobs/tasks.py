@@ -39,14 +39,10 @@ def due_calls(database_url: str, now: datetime | None = None) -> list[tuple[str,
         from engine.services import flow_notices
         if session.execute(select(flow_events.c.id).where(flow_events.c.notice == 1).limit(1)).first() is not None:
             calls.append((flow_notices.SWEEP_JOB, (database_url,)))
-    for module in ("engine.services.mail", "engine.services.deliveries"):
-        try:
-            import importlib
-            due = getattr(importlib.import_module(module), "due_jobs")
-        except (ImportError, AttributeError):      # pragma: no cover - both ship with the product
-            continue
+    from engine.services import deliveries, mail
+    for module in (mail, deliveries):
         with session_scope(engine) as session:
-            calls += due(session, now, SWEEP_LIMIT)
+            calls += module.due_jobs(session, now, SWEEP_LIMIT)
     return calls
 
 

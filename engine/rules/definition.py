@@ -27,7 +27,7 @@ def _options_schema(kind) -> dict:
             "required": ["type", *kind.required_options], "additionalProperties": False}
 
 
-def _option_problems(data: Mapping, kind, path: str, what: Msg) -> list[Problem]:
+def option_problems(data: Mapping, kind, path: str, what: Msg) -> list[Problem]:
     problems = []
     for error in fragment_validator(_options_schema(kind)).iter_errors(data):
         if error.validator == "additionalProperties" and not error.absolute_path:
@@ -84,11 +84,11 @@ def _problems(data: Any, forms: Mapping[str, FormDef], flows: Mapping[str, Any])
     if isinstance(trig, Mapping) and trig.get("type") in TRIGGERS:
         kind = TRIGGERS.get(trig["type"])
         what = Msg(f"触发方式 {trig['type']}", f"Trigger {trig['type']}")
-        option_problems = _option_problems(trig, kind, "$.trigger", what)
-        yield from option_problems
+        found = option_problems(trig, kind, "$.trigger", what)
+        yield from found
         if kind.needs_form and "form" not in data:
             yield Problem("$.form", msg("此触发方式需要指定表单", "This trigger needs a form"))
-        if not option_problems:
+        if not found:
             ctx = CheckContext(form, forms, flows, "$.trigger")
             yield from kind.check(TriggerDef(trig["type"], trig), ctx)
             if not (kind.needs_form and form is None):
@@ -124,9 +124,9 @@ def _action_problems(actions: Any, base: ActionCheck) -> Iterator[Problem]:
             yield _unknown(item["type"], ACTIONS, f"{path}.type")
             continue
         kind = ACTIONS.get(item["type"])
-        option_problems = _option_problems(item, kind, path, Msg(f"动作 {item['type']}", f"Action {item['type']}"))
-        yield from option_problems
-        if not option_problems:
+        found = option_problems(item, kind, path, Msg(f"动作 {item['type']}", f"Action {item['type']}"))
+        yield from found
+        if not found:
             ctx = ActionCheck(base.form, base.forms, base.flows, path, base.scope)
             yield from kind.check(ActionDef(item["type"], i, item), ctx)
 

@@ -29,6 +29,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.definitions import load_app
+from engine.definitions.builder import thaw
 from engine.definitions.model import AppPackage, FormDef
 from engine.errors import DefinitionError, NotFound, PermissionDenied, Problem
 from engine.i18n import msg
@@ -161,21 +162,12 @@ def import_app(session: Session, actor: Actor, package: Mapping[str, Any]) -> Im
     return ImportResult(app.key, app.version, created, tuple(new_versions), tuple(unchanged), detached)
 
 
-def _thawed(value: Any) -> Any:
-    """A frozen package slot item (mappings, tuples) as plain JSON data again."""
-    if isinstance(value, Mapping):
-        return {k: _thawed(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_thawed(v) for v in value]
-    return value
-
-
 def _publish_flows(session: Session, actor: Actor, app: AppPackage) -> list[tuple[str, int]]:
     """Publish the package's flows (after its forms); an unchanged flow keeps its version."""
     from engine.services import flow_defs
     done = []
     for index, flow in enumerate(app.flows):
-        data = _thawed(flow)
+        data = thaw(flow)
         try:
             current = flow_defs.load_flow_version(session, actor.tenant_id, data.get("key"))
             if _canonical(current.to_dict()) == _canonical(data):
@@ -196,7 +188,7 @@ def _publish_rules(session: Session, actor: Actor, app: AppPackage) -> list[tupl
     from engine.services import rule_defs
     done = []
     for index, rule in enumerate(app.rules):
-        data = _thawed(rule)
+        data = thaw(rule)
         try:
             current = rule_defs.get_rule(session, actor, data.get("key"))
             if _canonical(current["definition"]) == _canonical(data):

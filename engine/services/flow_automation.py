@@ -21,7 +21,8 @@ from engine.errors import Problem
 from engine.i18n import Msg
 from engine.rules import RuleDef, build_rule
 from engine.rules.actions import ACTIONS, ActionCheck
-from engine.rules.definition import _option_problems
+from engine.definitions.builder import thaw
+from engine.rules.definition import option_problems
 from engine.rules.triggers import TRIGGERS
 from engine.storage.flow_tables import flow_instances
 from engine.types import Actor
@@ -76,17 +77,8 @@ def node_rule(session: Session, tenant_id: int, key: str, version: int) -> RuleD
     if node is None:
         return None
     rule = build_rule({"key": "automatic", "label": {"zh-CN": "自动节点", "en": "Automatic step"}, "form": flow.form,
-                       "trigger": {"type": "record_created"}, "actions": [_thaw(a) for a in node.actions]}, version)
+                       "trigger": {"type": "record_created"}, "actions": [thaw(a) for a in node.actions]}, version)
     return replace(rule, key=key, label=node.label or rule.label)
-
-
-def _thaw(value: Any) -> Any:
-    """A frozen definition value (read-only mappings, tuples) as plain JSON data."""
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_thaw(v) for v in value]
-    return value
 
 
 def action_problems(actions: Any, form: FormDef | None, forms: Mapping[str, FormDef], flows: Mapping[str, Any],
@@ -101,7 +93,7 @@ def action_problems(actions: Any, form: FormDef | None, forms: Mapping[str, Form
                 f"未知的动作类型；可用：{', '.join(ACTIONS.keys())}", f"Unknown action type; known: {', '.join(ACTIONS.keys())}")))
             continue
         kind = ACTIONS.get(item["type"])
-        found = _option_problems(item, kind, where, Msg(f"动作 {item['type']}", f"Action {item['type']}"))
+        found = option_problems(item, kind, where, Msg(f"动作 {item['type']}", f"Action {item['type']}"))
         if not found:
             from engine.rules.model import ActionDef
             found = list(kind.check(ActionDef(item["type"], i, item), ActionCheck(form, forms, flows, where, scope)))

@@ -33,7 +33,7 @@ from engine.services import rule_defs
 from engine.services.rule_context import SqlRunContext
 from engine.services.rule_events import DEPTH_KEY, ORIGIN_KEY, RUN_JOB
 from engine.storage import form_store
-from engine.storage.db import session_scope
+from engine.storage.db import session_scope, stored_utc
 from engine.storage.rule_tables import rule_action_runs, rule_outbox
 from engine.types import Actor
 
@@ -70,17 +70,12 @@ def _claimable(row: Mapping[str, Any] | None, now: datetime) -> bool:
     """Whether a job may start this row now (a duplicate job, a live lease or a backoff say no)."""
     if row is None or row["status"] in ("done", "failed"):
         return False
-    if row["status"] == "running" and row["lease_until"] is not None and _utc(row["lease_until"]) > now:
+    if row["status"] == "running" and row["lease_until"] is not None and stored_utc(row["lease_until"]) > now:
         return False
     if row["status"] == "pending" and row["attempts"] and row["next_attempt_at"] is not None \
-            and _utc(row["next_attempt_at"]) > now:
+            and stored_utc(row["next_attempt_at"]) > now:
         return False                # backing off: a stray duplicate job must not retry early
     return True
-
-
-def _utc(value: datetime) -> datetime:
-    from engine.storage.db import stored_utc
-    return stored_utc(value)
 
 
 class ActionFailed(Exception):

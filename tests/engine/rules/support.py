@@ -64,6 +64,11 @@ class World:
     def session(self):
         return session_scope(self.engine)
 
+    @property
+    def url(self) -> str:
+        """The database URL job functions take."""
+        return self.engine.url.render_as_string(hide_password=False)
+
     def __getitem__(self, name: str) -> Actor:
         return self.people[name]
 

@@ -24,9 +24,6 @@ REVIEW = {"format": 1, "key": "ncr_review", "label": L("评审", "Review"), "for
     {"id": "end", "type": "end"}]}
 
 
-def _url(world):
-    return world.engine.url.render_as_string(hide_password=False)
-
 
 @pytest.fixture
 def flow_world(world):
@@ -69,7 +66,7 @@ def test_a_lost_notice_job_is_sent_by_the_sweep(flow_world):
     world.create("ncr", "admin", lot_no="N-2")
     world.backend.calls.clear()                          # the job was lost
     from engine.jobs import tasks
-    assert tasks.dispatch(_url(world)) >= 1
+    assert tasks.dispatch(world.url) >= 1
     world.run_jobs()
     with world.session() as s:
         assert s.execute(select(notifications.c.user_id)).scalars().all() == [world["quinn"].user_id]

@@ -15,9 +15,6 @@ from tests.engine.rules.support import IQC_FORM, LOT_FORM, NCR_FORM, NG_OPENS_NC
 L = lambda zh, en: {"zh-CN": zh, "en": en}  # noqa: E731
 
 
-def _url(world):
-    return world.engine.url.render_as_string(hide_password=False)
-
 
 def test_an_app_package_brings_its_rules_and_exports_them_back(world):
     package = {"format": 1, "key": "iqc_app", "version": "1.0.0", "label": L("来料", "IQC"),
@@ -60,9 +57,9 @@ def test_a_schedule_fires_once_per_due_time_in_its_time_zone(world):
         first = s.execute(select(rule_definitions.c.next_run_at)).scalar_one()
     first = first.replace(tzinfo=timezone.utc) if first.tzinfo is None else first
     assert first.astimezone(timezone(timedelta(hours=8))).hour == 8
-    assert tasks.run_schedules(_url(world), first - timedelta(seconds=1)) == 0
-    assert tasks.run_schedules(_url(world), first + timedelta(seconds=5)) == 1
-    assert tasks.run_schedules(_url(world), first + timedelta(seconds=6)) == 0        # already moved on
+    assert tasks.run_schedules(world.url, first - timedelta(seconds=1)) == 0
+    assert tasks.run_schedules(world.url, first + timedelta(seconds=5)) == 1
+    assert tasks.run_schedules(world.url, first + timedelta(seconds=6)) == 0        # already moved on
     world.run_jobs()
     assert [r.data["lot_no"] for r in world.records("lot")] == ["daily"], world.runs()
     with world.session() as s:
@@ -100,14 +97,14 @@ def test_a_lost_job_is_found_again_by_the_sweep(world):
     world.publish(NG_OPENS_NCR)
     world.create("iqc", lot_no="L-7", qty=5, result="NG")
     world.backend.calls.clear()                      # Redis lost the job
-    assert tasks.dispatch(_url(world)) == 0          # a new row is left to its own job for a while
+    assert tasks.dispatch(world.url) == 0          # a new row is left to its own job for a while
     from engine.storage.rule_tables import rule_outbox
     with world.session() as s:
         s.execute(update(rule_outbox).values(next_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
-    assert tasks.dispatch(_url(world)) == 1          # then the sweep enqueues it again
+    assert tasks.dispatch(world.url) == 1          # then the sweep enqueues it again
     world.backend.calls.clear()                      # lost again, while marked queued
     with world.session() as s:
         s.execute(update(rule_outbox).values(next_attempt_at=datetime.now(timezone.utc) - timedelta(minutes=5)))
-    assert tasks.dispatch(_url(world)) == 1
+    assert tasks.dispatch(world.url) == 1
     world.run_jobs()
     assert world.runs()[0]["status"] == "done"

@@ -66,14 +66,11 @@ def test_a_crash_between_actions_resumes_without_repeating_the_first(world, monk
     with world.session() as s:      # the backoff is over
         s.execute(update(rule_outbox).where(rule_outbox.c.id == run["id"]).values(next_attempt_at=run["created_at"]))
     from engine.jobs import tasks
-    assert tasks.dispatch(_url(world)) == 1                  # the sweep finds it due again
+    assert tasks.dispatch(world.url) == 1                  # the sweep finds it due again
     world.run_jobs()
     assert world.runs()[0]["status"] == "done" and world.runs()[0]["attempts"] == 2
     assert len(world.records("ncr")) == 1                    # the first action did not run again
 
-
-def _url(world):
-    return world.engine.url.render_as_string(hide_password=False)
 
 
 def test_a_rule_that_fires_itself_stops_at_the_configured_depth(world, monkeypatch):
