@@ -32,6 +32,8 @@ def shown(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-from engine.quality import aql, capability, constants  # noqa: E402  (modules need the error)
+from engine.quality import (  # noqa: E402  (modules need the error)
+    aql, capability, constants, control, run_rules, switching)
 
-__all__ = ["QualityInputError", "shown", "aql", "capability", "constants"]
+__all__ = ["QualityInputError", "shown", "aql", "capability", "constants", "control",
+           "run_rules", "switching"]
