@@ -7,6 +7,8 @@
 * ``record_tables`` – the per-form record tables: spec, migration planning, DDL
 * ``form_store``    – form definitions and published versions
 * ``records``       – record rows ⇄ record values (``Record``)
+* ``buckets``       – date buckets (day/week/month/quarter/year) stored with each record for reports
+* ``report_tables`` – report and dashboard definitions, AQL switching states
 * ``filters``       – expression filters → SQL WHERE, sort keys
 * ``serials``       – gap-free serial counters
 * ``audit``         – the hash-chained audit trail

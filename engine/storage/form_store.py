@@ -20,6 +20,7 @@ from engine.definitions import load_form
 from engine.definitions.model import FormDef
 from engine.errors import NotFound
 from engine.i18n import msg
+from engine.storage import buckets
 from engine.storage.platform import form_definitions as fd
 from engine.storage.platform import form_versions as fv
 from engine.storage.record_tables import TableSpec
@@ -109,9 +110,10 @@ def _rule_count():
 
 
 # the newest version row, and (in the same round trip) whether any published flow or enabled rule
-# listens to the form — so a write to a form without either costs no further query
+# listens to the form — so a write to a form without either costs no further query — and the
+# tenant's time zone (the date buckets a write stores are local days)
 _NEWEST = (select(fv.c.id, fv.c.version, fv.c.published_at, _flow_count().label("flows"),
-                  _rule_count().label("rules"))
+                  _rule_count().label("rules"), buckets.zone_subquery().label("zone"))
            .where(and_(fv.c.tenant_id == bindparam("tenant_id"), fv.c.form_key == bindparam("form_key")))
            .order_by(fv.c.version.desc()).limit(1))
 
@@ -149,6 +151,7 @@ def load_published(session: Session, tenant_id: int, form_key: str, version: int
         if latest is None:
             raise not_found(form_key)
         newest[(tenant_id, form_key)] = latest
+        buckets.remember_zone(session, tenant_id, latest.zone)
     key = (tenant_id, form_key, latest.version if version is None else version, latest.id, latest.published_at)
     bind = session.get_bind()
     try:

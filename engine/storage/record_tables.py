@@ -12,9 +12,16 @@ a column, because its type affinity accepts the wider values without an ALTER), 
 migration (:func:`plan_migration`) and applies it (:func:`apply_migration`). Removed fields and
 sub-tables keep their columns/tables; labels never reach names. Unsafe changes raise a
 DefinitionError that names the field, before any DDL runs.
+
+Every DATE / DATETIME column (and ``created_at`` of a form's own table) also has date-bucket
+columns (:mod:`engine.storage.buckets`). They are derived from the spec, never stored in it:
+:func:`_table` adds them, reflection skips them, and planning adds the ones a table lacks — for
+a new date field (empty, nothing to fill) or an existing column without them (filled from the
+stored values in the tenant's time zone).
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterator
@@ -28,7 +35,7 @@ from engine.definitions.model import FormDef
 from engine.errors import DefinitionError, Problem
 from engine.fields import field_type
 from engine.i18n import Msg, msg
-from engine.storage import naming
+from engine.storage import buckets, naming
 from engine.storage.columns import ColumnSpec, reflected_spec, same_type, sa_type, widen
 from engine.storage.platform import IdType
 
@@ -128,7 +135,7 @@ def _reflect(path, wanted, existing, known, insp) -> TableSpec | None:
     indexed = {i["column_names"][-1] for i in insp.get_indexes(name)
                if len(i["column_names"]) == 1 or (len(i["column_names"]) == 2 and i["column_names"][0] == "tenant_id")}
     for col in insp.get_columns(name):
-        if col["name"] in reserved:
+        if col["name"] in reserved or buckets.is_bucket_name(col["name"]):
             continue
         spec = reflected_spec(col["name"], col["type"])
         if spec is None:
@@ -148,13 +155,19 @@ def _reflect(path, wanted, existing, known, insp) -> TableSpec | None:
 
 @dataclass
 class MigrationPlan:
-    """What publishing changes: ``spec`` is the resulting physical layout."""
+    """What publishing changes: ``spec`` is the resulting physical layout.
+
+    ``add_buckets``: bucket columns to add to existing tables; ``refill``: (table, source column)
+    whose new buckets must be computed from values already stored.
+    """
 
     spec: TableSpec
     create_tables: list[TableSpec] = field(default_factory=list)
     add_columns: list[tuple[str, ColumnSpec]] = field(default_factory=list)
     widen_columns: list[tuple[str, ColumnSpec, ColumnSpec]] = field(default_factory=list)
     add_indexes: list[tuple[str, str]] = field(default_factory=list)
+    add_buckets: list[tuple[str, ColumnSpec]] = field(default_factory=list)
+    refill: list[tuple[str, str]] = field(default_factory=list)
 
     def changes(self, dialect: str) -> list[dict]:
         """A JSON log of the plan (stored with the form version)."""
@@ -163,6 +176,8 @@ class MigrationPlan:
         out += [{"op": "widen_column", "table": t, "column": new.name, "from": old.describe(), "to": new.describe(),
                  "altered": dialect != "sqlite"} for t, old, new in self.widen_columns]
         out += [{"op": "add_index", "table": t, "column": c} for t, c in self.add_indexes]
+        out += [{"op": "add_bucket", "table": t, "column": c.name, "type": c.describe()} for t, c in self.add_buckets]
+        out += [{"op": "refill_buckets", "table": t, "column": c} for t, c in self.refill]
         return out
 
 
@@ -208,6 +223,7 @@ def _merge_column(cur: TableSpec, old: ColumnSpec | None, col: ColumnSpec, plan:
         return None
     if old is None:
         plan.add_columns.append((cur.name, col))
+        plan.add_buckets += [(cur.name, b) for b in buckets.bucket_specs(col)]   # empty: nothing to fill
         return col
     merged = widen(old, col)
     if merged is None:
@@ -223,6 +239,32 @@ def _merge_column(cur: TableSpec, old: ColumnSpec | None, col: ColumnSpec, plan:
 
 def _problem(where: str, key: str, zh: str, en: str) -> Problem:
     return Problem(where, Msg(f"字段“{key}”：{zh}", f"Field '{key}': {en}"))
+
+
+def plan_buckets(conn: Connection, plan: MigrationPlan) -> None:
+    """Add to ``plan`` the bucket columns that existing tables lack for columns they already have.
+
+    Tables the plan creates get their buckets from :func:`_table`, and columns it adds got theirs
+    in :func:`plan_migration`; what remains is a date column stored without buckets (a table made
+    before buckets existed, or a bucket dropped by hand): its buckets are added and refilled.
+    """
+    insp = inspect(conn)
+    existing = set(insp.get_table_names())
+    created = {t.name for spec in plan.create_tables for t in spec.walk()}
+    added = {(t, c.name) for t, c in plan.add_columns}
+    planned = {(t, c.name) for t, c in plan.add_buckets}
+    for table in plan.spec.walk():
+        if table.name in created or table.name not in existing:
+            continue
+        have = {c["name"] for c in insp.get_columns(table.name)}
+        for source in buckets.source_columns(table.columns, not table.path):
+            if (table.name, source.name) in added or source.name not in have:   # new: buckets planned already
+                continue
+            missing = [b for b in buckets.bucket_specs(source)
+                       if b.name not in have and (table.name, b.name) not in planned]
+            if missing:
+                plan.add_buckets += [(table.name, b) for b in missing]
+                plan.refill.append((table.name, source.name))
 
 
 # ---------------------------------------------------------------------------- SQLAlchemy tables
@@ -258,12 +300,18 @@ def _table(metadata: MetaData, spec: TableSpec, parent: Table | None, top: Table
         indexed = ["tenant_id", "record_id", "parent_id"]
     cols += [Column(naming.safe_sql_name(c.name), sa_type(c)) for c in spec.columns]
     indexed += [c.name for c in spec.columns if c.indexed]
+    dated = [b for src in buckets.source_columns(spec.columns, parent is None) for b in buckets.bucket_specs(src)]
+    cols += [Column(naming.safe_sql_name(b.name), sa_type(b)) for b in dated]
     # a record table never hands out a deleted record's id again (SQLite's AUTOINCREMENT; PostgreSQL
     # sequences already behave so): audit chains are per record id
     table = Table(name, metadata, *cols, PrimaryKeyConstraint("id", name=naming.pk_name(name)),
                   sqlite_autoincrement=parent is None)
     for col in indexed:
         for index, columns in indexes_for(name, parent is None, col):
+            Index(index, *(table.c[c] for c in columns))
+    for b in dated:
+        if b.indexed:
+            index, columns = bucket_index(name, b.name)
             Index(index, *(table.c[c] for c in columns))
     return table
 
@@ -292,6 +340,11 @@ def indexes_for(table: str, top: bool, column: str) -> list[tuple[str, list[str]
     return out
 
 
+def bucket_index(table: str, column: str) -> tuple[str, list[str]]:
+    """(index name, columns) of a bucket column's index: tenant first, like every record-table index."""
+    return naming.index_name(table, column), ["tenant_id", column]
+
+
 # ---------------------------------------------------------------------------- applying
 
 def apply_migration(conn: Connection, plan: MigrationPlan) -> None:
@@ -314,11 +367,54 @@ def apply_migration(conn: Connection, plan: MigrationPlan) -> None:
     for table, col in plan.add_indexes:
         for index, columns in indexes_for(table, table == top, col):
             ops.create_index(index, table, columns)
+    for table, b in plan.add_buckets:
+        ops.add_column(table, Column(naming.safe_sql_name(b.name), sa_type(b)))
+        if b.indexed:
+            index, columns = bucket_index(table, b.name)
+            ops.create_index(index, table, columns)
+
+
+def ensure_index(conn: Connection, table_name: str, columns: tuple[str, ...]) -> bool:
+    """Index ``columns`` (in this order) of a record table unless an index already leads with them.
+
+    For the report publisher: what a dashboard groups or filters by. Idempotent; True when an
+    index was created. Names are checked like every generated name and must be columns of the
+    table; anything else is a DefinitionError naming it, before any DDL runs.
+    """
+    columns = tuple(columns)
+    _check_index_request(conn, table_name, columns)
+    indexes = inspect(conn).get_indexes(table_name)
+    if any(tuple(i["column_names"][:len(columns)]) == columns for i in indexes):
+        return False
+    name = naming.index_name(table_name, "__".join(columns))
+    if any(i["name"] == name for i in indexes):     # same joined text, other columns ("a__m" vs "a", "m")
+        digest = hashlib.sha256("\0".join(columns).encode("utf-8")).hexdigest()[:naming.HASH_LENGTH]
+        name = naming.index_name(table_name, "__".join(columns) + "__" + digest)
+    Operations(MigrationContext.configure(conn)).create_index(name, table_name, list(columns))
+    return True
+
+
+def _check_index_request(conn: Connection, table_name: str, columns: tuple[str, ...]) -> None:
+    def bad(path: str, zh: str, en: str, **kw) -> DefinitionError:
+        return DefinitionError([Problem(path, msg(zh, en, **kw))])
+    if not isinstance(table_name, str) or not naming.SQL_NAME_RE.match(table_name) \
+            or table_name not in inspect(conn).get_table_names():
+        raise bad("$.table", "数据表“{t}”不存在", "Table '{t}' does not exist", t=str(table_name)[:70])
+    if not columns or len(set(columns)) != len(columns):
+        raise bad("$.columns", "索引需要一个或多个互不相同的列", "An index needs one or more distinct columns")
+    have = {c["name"] for c in inspect(conn).get_columns(table_name)}
+    for i, col in enumerate(columns):
+        if not isinstance(col, str) or not naming.SQL_NAME_RE.match(col) or col not in have:
+            raise bad(f"$.columns[{i}]", "数据表“{t}”没有列“{c}”", "Table '{t}' has no column '{c}'",
+                      t=table_name, c=str(col)[:70])
 
 
 def publish_tables(conn: Connection, form: FormDef, tenant_id: int, stored: TableSpec | None) -> MigrationPlan:
     """Create or migrate the record tables of ``form`` for a new published version."""
     desired = form_spec(form, tenant_id)
     plan = plan_migration(form, current_spec(conn, desired, stored), desired)
+    plan_buckets(conn, plan)
     apply_migration(conn, plan)
+    if plan.refill:
+        buckets.refill_buckets(conn, plan.spec, buckets.zone_of(conn, tenant_id), only=set(plan.refill))
     return plan

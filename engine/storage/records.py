@@ -5,6 +5,10 @@ and read with the definition of the version they were written under (``def_versi
 come in as clean Python values (what ``engine.forms.validate_record`` returns: sub-tables as
 lists of row dicts, a stored row carries its ``id``) and go out the same way; :func:`to_json`
 turns them into JSON-ready data. Every statement is scoped by ``tenant_id`` and parameterised.
+
+Each written row also carries the date buckets of its DATE / DATETIME values (and a new record
+those of ``created_at``), computed in the tenant's time zone (:mod:`engine.storage.buckets`);
+reading never shows them: a record's values come from its definition's fields only.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import time
 import weakref
 from functools import lru_cache
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
@@ -23,6 +27,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from engine.definitions.model import FieldDef, FormDef
 from engine.fields import field_type
 from engine.fields.base import StorageKind
+from engine.storage import buckets
 from engine.storage.record_tables import TableSpec, sa_tables
 
 SYSTEM_FIELDS = ("serial_no", "title", "status", "flow_state", "created_by", "created_at",
@@ -162,8 +167,20 @@ def _column_plan(form: FormDef, fields, spec: TableSpec, path) -> tuple[tuple[st
     return plan
 
 
-def _row_values(form: FormDef, fields, spec: TableSpec, path, values: Mapping) -> dict:
-    return {key: to_db(kind, values.get(key)) for key, kind in _column_plan(form, fields, spec, path)}
+def _row_values(form: FormDef, fields, spec: TableSpec, path, values: Mapping, zone: Callable[[], tzinfo]) -> dict:
+    """Column values of one row: its fields, plus the buckets of its dates (``zone()`` is asked
+    only when a date-time needs converting, so a write without one costs no zone lookup)."""
+    row = {}
+    for key, kind in _column_plan(form, fields, spec, path):
+        row[key] = value = to_db(kind, values.get(key))
+        if kind in buckets.DATED:
+            converts = kind is StorageKind.DATETIME and value is not None
+            row.update(buckets.bucket_values(key, kind, value, zone() if converts else timezone.utc))
+    return row
+
+
+def _zone_getter(session: Session, tenant_id: int) -> Callable[[], tzinfo]:
+    return lambda: buckets.tenant_zone(session, tenant_id)
 
 
 @lru_cache(maxsize=1024)
@@ -191,8 +208,10 @@ def write_new_record(session: Session, form: FormDef, spec: TableSpec, tenant_id
     RETURNING gives back what the database made of each value (numeric rounding, UTC times), so
     the caller can build the Record without reading it again.
     """
-    top = sa_tables(spec)[()]
-    row = _row_values(form, form.fields, spec, (), values) | dict(system) | {"tenant_id": tenant_id}
+    top, zone = sa_tables(spec)[()], _zone_getter(session, tenant_id)
+    row = _row_values(form, form.fields, spec, (), values, zone) | dict(system) | {"tenant_id": tenant_id}
+    if "created_at" in system:
+        row |= buckets.bucket_values("created_at", StorageKind.DATETIME, system["created_at"], zone())
     stored = session.execute(_insert_returning(top), row).mappings().one()
     children: dict = {}
     _write_children(session, form, spec, tenant_id, stored["id"], [(stored["id"], values, {})], (), form.fields,
@@ -207,7 +226,7 @@ def _write_children(session, form, spec, tenant_id, record_id, parents, path, fi
     multi-row statement for all parents (RETURNING their ids in parameter order); ``written``
     collects the inserted rows as {path: {parent_id: [rows]}}.
     """
-    tables = sa_tables(spec)
+    tables, zone = sa_tables(spec), _zone_getter(session, tenant_id)
     for sub in _subtables(fields):
         sub_path = path + (sub.key,)
         table, sub_spec = tables[sub_path], _spec_at(spec, sub_path)
@@ -216,7 +235,7 @@ def _write_children(session, form, spec, tenant_id, record_id, parents, path, fi
             old_rows = {r["id"]: r for r in (old.get(sub.key) or []) if isinstance(r, Mapping) and r.get("id")}
             kept = set()
             for order, row in enumerate(parent_values.get(sub.key) or []):
-                cols = _row_values(form, sub.fields, sub_spec, sub_path, row) | {"row_order": order}
+                cols = _row_values(form, sub.fields, sub_spec, sub_path, row, zone) | {"row_order": order}
                 row_id = row.get("id")
                 if row_id in old_rows:
                     kept.add(row_id)
@@ -275,7 +294,8 @@ def update_record(session: Session, form: FormDef, spec: TableSpec, tenant_id: i
                   expected_version: int, values: Mapping, old: Mapping, system: Mapping) -> bool:
     """Optimistic update: False (nothing written) if the stored version is not ``expected_version``."""
     top = sa_tables(spec)[()]
-    row = _row_values(form, form.fields, spec, (), values) | dict(system) | {"version": expected_version + 1}
+    row = _row_values(form, form.fields, spec, (), values, _zone_getter(session, tenant_id)) | dict(system) \
+        | {"version": expected_version + 1}
     result = session.execute(update(top).where(and_(
         top.c.id == record_id, top.c.tenant_id == tenant_id, top.c.version == expected_version)).values(row))
     if result.rowcount != 1:

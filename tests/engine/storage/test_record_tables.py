@@ -164,3 +164,35 @@ def test_long_names_are_truncated_with_hash_and_work(db_engine, make_tenant):
 def test_spec_round_trips_through_json(db_engine, make_tenant):
     plan = publish(db_engine, lot_form(), make_tenant())
     assert TableSpec.from_json(plan.spec.to_json()) == plan.spec
+
+
+def test_date_columns_get_bucket_columns_at_every_level_but_never_in_the_spec(db_engine, make_tenant):
+    tenant = make_tenant()
+    dated = field("characteristics", "subtable", fields=[field("checked_on", "date"), field("name", "text")])
+    plan = publish(db_engine, lot_form(characteristics=dated), tenant)
+    top = plan.spec.name
+    got = kinds(db_engine, top)
+    assert {f"received__{s}" for s in "wmqy"} <= set(got) and "received__d" not in set(got)   # a DATE is its day
+    assert got["inspected_at__d"].kind is StorageKind.DATE and got["inspected_at__m"].kind is StorageKind.INTEGER
+    assert {f"created_at__{s}" for s in "dwmqy"} <= set(got)
+    child = kinds(db_engine, f"{top}__characteristics")
+    assert {"checked_on__w", "checked_on__m"} <= set(child) and not any(c.startswith("name__") for c in child)
+    indexes = {tuple(i["column_names"]) for i in inspect(db_engine).get_indexes(top)}
+    assert {("tenant_id", "received__m"), ("tenant_id", "inspected_at__d"), ("tenant_id", "inspected_at__m"),
+            ("tenant_id", "created_at__d"), ("tenant_id", "created_at__m")} <= indexes
+    assert ("tenant_id", "received__w") not in indexes
+    assert ("tenant_id", "checked_on__m") in {tuple(i["column_names"])
+                                              for i in inspect(db_engine).get_indexes(f"{top}__characteristics")}
+    assert "__" not in str([c["name"] for t in plan.spec.to_json()["children"] for c in t["columns"]])
+    assert not any("__" in c.name for t in plan.spec.walk() for c in t.columns)
+
+
+def test_reflection_skips_bucket_columns_so_republishing_changes_nothing(db_engine, make_tenant):
+    from engine.storage.record_tables import current_spec, form_spec
+    tenant = make_tenant()
+    first = publish(db_engine, lot_form(), tenant)
+    with session_scope(db_engine) as s:
+        seen = current_spec(s.connection(), form_spec(lot_form(), tenant), None)
+    assert [c.name for c in seen.columns] == [c.name for c in first.spec.columns]
+    again = publish(db_engine, lot_form(), tenant, first.spec)
+    assert again.changes(db_engine.dialect.name) == [] and again.spec == first.spec
