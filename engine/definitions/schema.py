@@ -20,9 +20,10 @@ from engine.fields.base import shown
 from engine.i18n import Msg, msg
 
 SCHEMA_FILES = ("common.schema.json", "field.schema.json", "form.schema.json", "app_package.schema.json", "flow.schema.json",
-                "rule.schema.json")
+                "rule.schema.json", "report.schema.json", "dashboard.schema.json")
 _ROOTS = {"form": "form.schema.json", "app": "app_package.schema.json", "field": "field.schema.json", "flow": "flow.schema.json",
-          "rule": "rule.schema.json"}
+          "rule": "rule.schema.json", "report": "report.schema.json",
+          "dashboard": "dashboard.schema.json"}
 _TYPE_NAMES = {
     "object": Msg("对象", "an object"), "array": Msg("列表", "a list"), "string": Msg("文本", "text"),
     "integer": Msg("整数", "a whole number"), "number": Msg("数字", "a number"),

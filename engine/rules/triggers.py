@@ -243,19 +243,40 @@ class Webhook(Trigger):
 
 @trigger
 class SpcViolation(Trigger):
-    """A newly saved value violates a run rule on its control chart (fired by the report engine)."""
+    """A newly saved value violates a run rule on its control chart.
+
+    :mod:`engine.services.spc_monitor` computes the chart when a record of the form is created or
+    its ``field`` changes: the SPC report named by ``report`` (on the same form, its ``value``
+    being ``field``), else an I-MR chart for a field of the record or an X̄-R chart with one
+    subgroup per record for a sub-table column, over the last ``last`` subgroups. It fires when
+    the record's own point is flagged by one of ``rules`` (default: any). The rule checker does
+    not see reports, so whether ``report`` names a fitting SPC report is checked when the rule
+    runs: an unfit one leaves a failed run that says why.
+    """
 
     type = "spc_violation"
     label = Msg("SPC 判异时", "When an SPC run rule is violated")
     events = frozenset({"spc.violation"})
     options_schema = {"field": {"type": "string", "minLength": 1, "maxLength": 120},
-                      "rules": {"type": "array", "maxItems": 8, "items": {"type": "integer", "minimum": 1, "maximum": 8}}}
+                      "rules": {"type": "array", "maxItems": 8, "items": {"type": "integer", "minimum": 1, "maximum": 8}},
+                      "report": {"$ref": "common.schema.json#/$defs/identifier"},
+                      "last": {"type": "integer", "minimum": 5, "maximum": 1000}}
     required_options = ("field",)
 
     def check(self, trigger, ctx):
-        head = str(trigger.option("field") or "").split(".")[0]
-        if ctx.form is not None and head not in _field_keys(ctx.form):
-            yield Problem(f"{ctx.path}.field", msg("表单没有字段“{k}”", "The form has no field '{k}'", k=trigger.option("field")))
+        if ctx.form is None:
+            return
+        from engine.reports.paths import PathError, resolve     # here: engine.reports imports the rule checker
+        path = str(trigger.option("field") or "")
+        try:
+            ref = resolve(path, ctx.form, ctx.forms)
+        except PathError as exc:
+            yield Problem(f"{ctx.path}.field", exc.message)
+            return
+        if not ref.numeric or ref.via is not None or ref.field is None:
+            yield Problem(f"{ctx.path}.field", msg("SPC 字段“{k}”应为表单的数字字段或其子表的数字列",
+                                                   "The SPC field '{k}' must be a number field of the form or a number "
+                                                   "column of one of its sub-tables", k=path))
 
     def matches(self, trigger, event):
         violation = event.get("violation") or {}

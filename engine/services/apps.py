@@ -158,6 +158,7 @@ def import_app(session: Session, actor: Actor, package: Mapping[str, Any]) -> Im
     detached = _attach(session, tenant_id, app)
     new_versions += _publish_flows(session, actor, app)
     new_versions += _publish_rules(session, actor, app)
+    new_versions += _publish_reports(session, actor, app)
     created = _store_app(session, tenant_id, app)
     return ImportResult(app.key, app.version, created, tuple(new_versions), tuple(unchanged), detached)
 
@@ -203,6 +204,34 @@ def _publish_rules(session: Session, actor: Actor, app: AppPackage) -> list[tupl
             raise DefinitionError([Problem(f"$.rules[{index}]" + p.path[1:], p.message) for p in exc.problems]) from None
         done.append((f"rule:{published.key}", published.version))
     return done
+
+
+def _publish_reports(session: Session, actor: Actor, app: AppPackage) -> list[tuple[str, int]]:
+    """Publish the package's reports, then its dashboards (which place the reports); unchanged
+    ones keep their version."""
+    from engine.services import dashboards, reports
+    from engine.storage.report_tables import dashboard_definitions, report_definitions
+    done = []
+    for slot, table, publish, kind in (("reports", report_definitions, reports.publish_report, "report"),
+                                       ("dashboards", dashboard_definitions, dashboards.publish_dashboard, "dashboard")):
+        for index, item in enumerate(getattr(app, slot)):
+            data = thaw(item)
+            current = session.execute(select(table.c.definition).where(and_(
+                table.c.tenant_id == actor.tenant_id, table.c.key == data.get("key")))).scalar()
+            if current is not None and _canonical(current) == _canonical(data):
+                continue
+            try:
+                published = publish(session, actor, data, app.key)
+            except DefinitionError as exc:
+                raise DefinitionError([Problem(f"$.{slot}[{index}]" + p.path[1:], p.message)
+                                       for p in exc.problems]) from None
+            done.append((f"{kind}:{published.key}", _version(session, table, actor.tenant_id, published.key)))
+    return done
+
+
+def _version(session: Session, table, tenant_id: int, key: str) -> int:
+    return session.execute(select(table.c.version).where(and_(table.c.tenant_id == tenant_id,
+                                                              table.c.key == key))).scalar_one()
 
 
 def _attach(session: Session, tenant_id: int, app: AppPackage) -> tuple[str, ...]:
@@ -259,6 +288,11 @@ def export_app(session: Session, tenant_id: int, app_key: str) -> dict:
     rules = rule_defs.app_rules(session, tenant_id, app_key)
     if rules or package.get("rules"):
         package["rules"] = [r.to_dict() for r in rules]
+    from engine.services import dashboards, reports
+    for slot, items in (("reports", reports.app_reports(session, tenant_id, app_key)),
+                        ("dashboards", dashboards.app_dashboards(session, tenant_id, app_key))):
+        if items or package.get(slot):
+            package[slot] = items
     return package
 
 

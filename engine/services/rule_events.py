@@ -124,6 +124,19 @@ def record_event(session: Session, actor: Actor, kind: str, form_key: str, recor
         event["old"] = _json(old)
         event["changed"] = sorted(changed or ())
     fire(session, actor, rules, event, now)
+    if kind != "record.deleted" and any(r.trigger.type == "spc_violation" for r in rules):
+        _spc_events(session, actor, rules, event, now)
+
+
+def _spc_events(session: Session, actor: Actor, rules: list[RuleDef], event: dict, now: datetime | None) -> None:
+    """SPC-violation rules: when their chart flags the saved record they fire like any event; a
+    rule whose chart cannot be set up (its ``report`` option) leaves a failed run saying why."""
+    from engine.services import spc_monitor
+    for found in spc_monitor.findings(session, actor, rules, event, now):
+        if found.error is None:
+            fire(session, actor, [found.rule], found.event, now)
+        else:
+            _insert(session, [_row(session, actor, found.rule, found.event, found.error)])
 
 
 def _json(record) -> dict:

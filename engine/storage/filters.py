@@ -109,7 +109,7 @@ class FilterCompiler:
         col = self.table.c.get(node.key)
         if col is None or node.key in ("tenant_id",):
             raise not_in_filter(node, node.key)
-        return col, _kind_of(col)
+        return col, kind_of(col)
 
     def unary(self, node: ast.Unary) -> tuple[Any, str]:
         if node.op == "NOT":
@@ -268,7 +268,8 @@ def _zeroed(side: Any, kind: str) -> Any:
     return func.coalesce(side, _ZERO[kind])
 
 
-def _kind_of(col) -> str:
+def kind_of(col) -> str:
+    """The filter kind of a column (num text bool date datetime json other)."""
     t = col.type
     for cls, kind in ((Boolean, "bool"), (Integer, "num"), (Numeric, "num"), (DateTime, "datetime"),
                       (Date, "date"), (JSON, "json"), (String, "text")):
@@ -357,7 +358,7 @@ def order_clause(table: Table, sort: str | None, field_keys, dialect: str = "") 
         return [table.c.id.desc()]
     key = sort[1:] if sort.startswith(("-", "+")) else sort
     if (key not in field_keys and key not in SORTABLE_SYSTEM) or key not in table.c \
-            or _kind_of(table.c[key]) == "json":
+            or kind_of(table.c[key]) == "json":
         raise ValueError(key)
     col = table.c[key]
     descending = sort.startswith("-")

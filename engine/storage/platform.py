@@ -243,3 +243,4 @@ jobs = Table(
 from engine.storage import flow_tables  # noqa: E402,F401
 from engine.storage import rule_tables  # noqa: E402,F401
 from engine.storage import notify_tables  # noqa: E402,F401
+from engine.storage import report_tables  # noqa: E402,F401

@@ -1,0 +1,467 @@
+"""A dataset compiled to one SQL query (SQLAlchemy Core) on the form's real tables.
+
+The query reads the grain table (the form's own table, or the sub-table a path goes through)
+joined to its ancestors and, for reference paths, LEFT JOINed to the referenced form's table
+(with the viewer's read scope of that form in the join, so an unreadable record shows blank).
+Every table carries ``tenant_id = :tenant``; the viewer's read scope on the form is part of the
+WHERE clause. Dates group by the bucket columns stored with each record
+(:mod:`engine.storage.buckets`), so a monthly trend is an index range, not a date function per
+row. A Cpk measure adds a CTE of subgroup ranges (or moving ranges) joined back by the groups.
+
+Names never become SQL text: paths resolve to columns of the generated Table objects, and
+every literal is a bound parameter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, Callable, Mapping
+
+from sqlalchemy import (Float, Integer, Table, and_, case, cast, false, func, literal, not_, or_,
+                        select, true)
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.definitions.model import FormDef
+from engine.errors import ExpressionError, QMSError
+from engine.expressions import ast, check, parse
+from engine.expressions.types import Kind, Scope
+from engine.fields.base import StorageKind
+from engine.i18n import Msg, msg
+from engine.quality import constants
+from engine.reports.measures import AGGREGATIONS
+from engine.reports.model import MAX_ROWS, Condition, Dataset, Dimension, Measure
+from engine.reports.paths import FieldRef, grain_of, resolve, subtables
+from engine.storage import buckets
+from engine.storage.filters import FilterCompiler, filter_scope, kind_of, not_in_filter
+
+ScopeFor = Callable[[str, Table], "ColumnElement | None"]     # (form key, table) → read-scope clause (None: all)
+
+
+class ReportInputError(QMSError):
+    """A dataset or a filter value that cannot run (bilingual ``message``; ``path`` names where)."""
+
+    code = "invalid_report_input"
+
+    def __init__(self, message: Msg, path: str = "$"):
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass
+class Column:
+    """One output column: a dimension or a measure (``parts``: how many SQL columns it reads)."""
+
+    key: str
+    kind: str                       # "dimension" | "measure"
+    label: Msg
+    ref: FieldRef | None = None
+    dimension: Dimension | None = None
+    measure: Measure | None = None
+    parts: int = 1
+
+
+@dataclass
+class Compiled:
+    stmt: Any
+    columns: list[Column]
+    grain: tuple[str, ...]
+    sort_in_python: bool = False
+    limit: int = MAX_ROWS
+    refs: dict[str, FieldRef] = field(default_factory=dict)
+    sort: tuple = ()
+
+
+def expression_paths(source: str | None, form: FormDef) -> list[tuple[str, ...]]:
+    """Sub-table chains an expression's paths go through (to find the dataset's grain)."""
+    if not source:
+        return []
+    try:
+        tree = parse(source)
+    except ExpressionError:
+        return []
+    tables, out = subtables(form), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Path):
+            chain = tuple(node.parts[:-1])
+            if chain in tables:
+                out.append(chain)
+    return out
+
+
+class DatasetQuery:
+    """Compiles one dataset for one viewer; ``form`` is the form as the viewer may see it."""
+
+    def __init__(self, dataset: Dataset, form: FormDef, forms: Mapping[str, FormDef],
+                 tables: Mapping[tuple[str, ...], Table], target_tables: Mapping[str, Table], *,
+                 tenant_id: int, dialect: str, now: datetime, zone: tzinfo, scope_for: ScopeFor):
+        self.ds, self.form, self.forms = dataset, form, forms
+        self.tables, self.target_tables = tables, target_tables
+        self.tenant_id, self.dialect, self.now, self.zone = tenant_id, dialect, now, zone
+        self.scope_for = scope_for
+        self.refs: dict[str, FieldRef] = {}
+        self.aliases: dict[str, Any] = {}
+        self.cte_joins: list[tuple[Any, list]] = []
+        self._dims: list[ColumnElement] = []
+        self._at = "$.dataset.filter"         # where an expression being compiled comes from (for messages)
+
+    # ------------------------------------------------------------------ paths → columns
+    def ref(self, path: str, where: str = "$") -> FieldRef:
+        if path not in self.refs:
+            try:
+                self.refs[path] = resolve(path, self.form, self.forms)
+            except ValueError as exc:
+                raise ReportInputError(getattr(exc, "message", Msg(str(exc), str(exc))), where) from None
+        return self.refs[path]
+
+    def table_of(self, ref: FieldRef):
+        if ref.via is None:
+            return self.tables[ref.table]
+        return self.aliases[ref.via]
+
+    def column(self, path: str) -> ColumnElement:
+        ref = self.ref(path)
+        return self.table_of(ref).c[ref.column]
+
+    def number(self, path_or_value) -> ColumnElement:
+        if not isinstance(path_or_value, str):
+            return literal(path_or_value, Float)
+        ref = self.ref(path_or_value)
+        col = self.table_of(ref).c[ref.column]
+        return cast(col, Float) if ref.kind is StorageKind.DECIMAL else col
+
+    def bucket(self, ref: FieldRef, grain: str) -> ColumnElement:
+        table = self.table_of(ref)
+        name = buckets.bucket_column(ref.column, ref.kind, grain)
+        if name in table.c:
+            return table.c[name]
+        return buckets.sql_bucket(table.c[ref.column], ref.kind, grain, self.dialect, str(self.zone))
+
+    # ------------------------------------------------------------------ building
+    def prepare(self) -> tuple[Any, ColumnElement]:
+        """Resolve every path, find the grain, build FROM (with joins) and WHERE: (source, where)."""
+        ds = self.ds
+        for i, d in enumerate(ds.dimensions):
+            self.ref(d.field, f"$.dataset.dimensions[{i}].field")
+        for i, m in enumerate(ds.measures):
+            for name in ("field", "per", "lsl", "usl"):
+                value = getattr(m, name)
+                if isinstance(value, str):
+                    self.ref(value, f"$.dataset.measures[{i}].{name}")
+        for i, c in enumerate(ds.filters):
+            self.ref(c.field, f"$.dataset.filters[{i}].field")
+        chains = [r.table for r in self.refs.values()]
+        chains += expression_paths(ds.filter, self.form)
+        chains += [p for m in ds.measures for p in expression_paths(m.where, self.form)]
+        grain = grain_of(chains)
+        if grain is None:
+            raise ReportInputError(msg("一个报表的数据只能来自一条子表路径（如同时用了两个不同子表的列）",
+                                       "A report's rows come from one sub-table chain; these paths use two different sub-tables"),
+                                   "$.dataset")
+        self.grain = grain
+        self._source = self._from(grain)
+        self._where_clause = self._where(grain)
+        return self._source, self._where_clause
+
+    def record_ids(self):
+        """SELECT DISTINCT of the ids of the records behind the dataset's rows (for drill-down)."""
+        source, where = self.prepare()
+        top = self.tables[()]
+        return select(top.c.id).select_from(source).where(where).distinct()
+
+    def compile(self) -> Compiled:
+        ds = self.ds
+        source, where = self.prepare()
+        grain = self.grain
+        dims = [self._dimension(d) for d in ds.dimensions]
+        self._dims = dims
+        columns: list[Column] = []
+        selected: list = []
+        for i, (d, expr) in enumerate(zip(ds.dimensions, dims)):
+            ref = self.refs[d.field]
+            columns.append(Column(d.key, "dimension", d.label or _dim_label(ref, d), ref, dimension=d))
+            selected.append(expr.label(f"d{i}"))
+        sortable: dict[str, Any] = {}
+        for i, m in enumerate(ds.measures):
+            self._at = f"$.dataset.measures[{i}].where"
+            self._check_grain(m, i)
+            parts = AGGREGATIONS.get(m.agg).parts(m, self)
+            columns.append(Column(m.key, "measure", m.label or _measure_label(m, self.refs), measure=m,
+                                  parts=len(parts), ref=self.refs.get(m.field) if m.field else None))
+            selected += [p.label(f"m{i}_{j}") for j, p in enumerate(parts)]
+            sortable[m.key] = _sort_expr(m, parts)
+        for cte, on in self.cte_joins:
+            source = source.outerjoin(cte, and_(*on) if on else true())
+        stmt = select(*selected).select_from(source).where(where)
+        if dims:
+            stmt = stmt.group_by(*dims)
+        order, in_python = self._order(dims, sortable)
+        if order:
+            stmt = stmt.order_by(*order)
+        limit = min(ds.limit or MAX_ROWS, MAX_ROWS)
+        if not in_python:
+            stmt = stmt.limit(limit + 1)          # one more: tells whether the result was cut
+        return Compiled(stmt, columns, grain, in_python, limit, dict(self.refs), ds.sort)
+
+    def _from(self, grain: tuple[str, ...]):
+        top = self.tables[()]
+        source = top
+        for depth in range(1, len(grain) + 1):
+            child, parent = self.tables[grain[:depth]], self.tables[grain[:depth - 1]]
+            link = child.c.record_id == top.c.id if depth == 1 else child.c.parent_id == parent.c.id
+            source = source.join(child, and_(link, child.c.tenant_id == self.tenant_id))
+        for ref in self.refs.values():
+            if ref.via is None or ref.via in self.aliases:
+                continue
+            target = self.target_tables[ref.target].alias(f"ref_{ref.via}")
+            self.aliases[ref.via] = target
+            on = [target.c.id == top.c[ref.via], target.c.tenant_id == self.tenant_id]
+            scope = self.scope_for(ref.target, target)
+            if scope is not None:
+                on.append(scope)
+            source = source.outerjoin(target, and_(*on))
+        return source
+
+    def _where(self, grain) -> ColumnElement:
+        top = self.tables[()]
+        terms = [top.c.tenant_id == self.tenant_id]
+        scope = self.scope_for(self.form.key, top)
+        if scope is not None:
+            terms.append(scope)
+        if self.ds.filter and self.ds.filter.strip():
+            terms.append(self.condition(self.ds.filter, "$.dataset.filter"))
+        for i, c in enumerate(self.ds.filters):
+            terms.append(self.structured(c, f"$.dataset.filters[{i}]"))
+        return and_(*terms)
+
+    def _dimension(self, d: Dimension) -> ColumnElement:
+        ref = self.refs[d.field]
+        if d.bucket:
+            return self.bucket(ref, d.bucket)
+        if d.bin_width:
+            value = (self.number(d.field) - literal(d.bin_origin, Float)) / literal(d.bin_width, Float)
+            return func.floor(value) if self.dialect == "postgresql" else \
+                cast(value, Integer) - case((value < cast(value, Integer), 1), else_=0)
+        return self.table_of(ref).c[ref.column]
+
+    def _check_grain(self, m: Measure, index: int) -> None:
+        """A sum/average of a field of a parent table at a sub-table grain would count each parent
+        row once per child row: refuse it (a formula field on the form gives the right value)."""
+        agg = AGGREGATIONS.get(m.agg)
+        if not agg.counts_rows:
+            return
+        for name in ("field", "per"):
+            path = getattr(m, name)
+            if isinstance(path, str) and self.refs[path].table != self.grain and self.refs[path].via is None:
+                raise ReportInputError(msg(
+                    "“{p}”在每条“{g}”行上重复，{a} 会重复计算；请在表单上加一个汇总公式字段，或换用子表的列",
+                    "'{p}' repeats on every '{g}' row, so {a} would count it more than once; add a formula field "
+                    "that totals it on the form, or use a column of the sub-table",
+                    p=path, g=".".join(self.grain), a=m.agg), f"$.dataset.measures[{index}].{name}")
+
+    def _order(self, dims, sortable) -> tuple[list, bool]:
+        out, in_python = [], False
+        for s in self.ds.sort:
+            if any(d.key == s.by for d in self.ds.dimensions):
+                i = next(i for i, d in enumerate(self.ds.dimensions) if d.key == s.by)
+                expr = dims[i]
+            else:
+                expr = sortable.get(s.by)
+                if expr is None:
+                    return [], True
+            out.append(expr.desc() if s.desc else expr.asc())
+        if not out:
+            out = [d.asc() for d in dims]
+        return out, in_python
+
+    # ------------------------------------------------------------------ filters
+    def condition(self, source: str, where: str = "$") -> ColumnElement:
+        """An expression of the language as a WHERE term on the dataset's rows."""
+        scope = filter_scope(_row_scope(_scope_of(self.form, self.forms), self.grain))
+        try:
+            tree = parse(source)
+            result = check(source, scope)
+            if result.errors:
+                raise result.errors[0]
+            if result.type is not None and result.type.kind not in (Kind.BOOLEAN, Kind.ANY, Kind.BLANK):
+                raise ExpressionError(msg("条件的结果应为真/假，而不是 {t}", "A condition must be true or false, not {t}",
+                                          t=str(result.type)), tree.line, tree.column)
+            return _RowFilter(self).condition(tree)
+        except ExpressionError as exc:
+            exc.report_path = where if where != "$" else self._at
+            raise
+
+    def structured(self, c: Condition, where: str) -> ColumnElement:
+        ref = self.ref(c.field, where + ".field")
+        col = self.bucket(ref, c.bucket) if c.bucket else self.table_of(ref).c[ref.column]
+        kind = "bucket" if c.bucket else ref.kind
+        op = c.op
+        if op == "blank":
+            return or_(col.is_(None), col == "") if ref.kind is StorageKind.TEXT and not c.bucket else col.is_(None)
+        if op == "not_blank":
+            return and_(col.is_not(None), col != "") if ref.kind is StorageKind.TEXT and not c.bucket else col.is_not(None)
+        if op in ("in", "not_in"):
+            values = c.value if isinstance(c.value, (list, tuple)) else [c.value]
+            if len(values) > 1000:
+                raise ReportInputError(msg("in 最多 1000 个值", "'in' takes at most 1000 values"), where + ".value")
+            parsed = [self.value(v, ref, kind, where) for v in values if v not in (None, "")]
+            hit = col.in_(parsed) if parsed else false()
+            return hit if op == "in" else or_(col.is_(None), not_(hit))
+        if op == "between":
+            if not isinstance(c.value, (list, tuple)) or len(c.value) != 2:
+                raise ReportInputError(msg("between 需要 [起, 止] 两个值", "'between' needs two values [from, to]"),
+                                       where + ".value")
+            low, high = c.value
+            terms = []
+            if low not in (None, ""):
+                terms.append(self._compare(col, ">=", low, ref, kind, where))
+            if high not in (None, ""):
+                terms.append(self._compare(col, "<=", high, ref, kind, where))
+            return and_(*terms) if terms else true()
+        if op == "contains":
+            finder = func.strpos if self.dialect == "postgresql" else func.instr
+            return func.coalesce(finder(func.lower(col), str(c.value or "").lower()), 0) > 0
+        return self._compare(col, op, c.value, ref, kind, where)
+
+    def _compare(self, col, op: str, raw, ref: FieldRef, kind, where: str) -> ColumnElement:
+        value = self.value(raw, ref, kind, where)
+        if kind is StorageKind.DATETIME and isinstance(value, date) and not isinstance(value, datetime):
+            # a day against a timestamp: the day's whole span in the tenant's zone
+            start = datetime.combine(value, time(), self.zone).astimezone(timezone.utc)
+            end = start + timedelta(days=1)
+            return {">=": col >= start, ">": col >= end, "<=": col < end, "<": col < start,
+                    "=": and_(col >= start, col < end), "!=": or_(col < start, col >= end, col.is_(None))}[op]
+        if op == "!=":
+            return or_(col != value, col.is_(None))
+        return {"=": col == value, ">": col > value, ">=": col >= value, "<": col < value, "<=": col <= value}[op]
+
+    def value(self, raw, ref: FieldRef, kind, where: str):
+        """A filter value in the column's type (ReportInputError naming the field otherwise)."""
+        def bad():
+            return ReportInputError(msg("“{f}”的筛选值“{v}”无效", "Invalid filter value '{v}' for '{f}'",
+                                        f=ref.label.zh, v=str(raw)[:40]), where + ".value")
+        try:
+            if kind == "bucket" or kind is StorageKind.INTEGER:
+                if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                    raise bad()
+                return int(raw)
+            if kind is StorageKind.DECIMAL:
+                if isinstance(raw, bool):
+                    raise bad()
+                return float(raw)
+            if kind is StorageKind.BOOLEAN:
+                if isinstance(raw, bool):
+                    return raw
+                if str(raw).lower() in ("true", "1", "yes"):
+                    return True
+                if str(raw).lower() in ("false", "0", "no"):
+                    return False
+                raise bad()
+            if kind is StorageKind.DATE:
+                return raw if isinstance(raw, date) and not isinstance(raw, datetime) else date.fromisoformat(str(raw)[:10])
+            if kind is StorageKind.DATETIME:
+                if isinstance(raw, datetime):
+                    return raw
+                text = str(raw)
+                if len(text) == 10:
+                    return date.fromisoformat(text)
+                parsed = datetime.fromisoformat(text)
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)
+            if isinstance(raw, (dict, list)):
+                raise bad()
+            return str(raw)
+        except (TypeError, ValueError, OverflowError):
+            raise bad() from None
+
+    # ------------------------------------------------------------------ Cpk's within sigma
+    def within_sigma(self, m: Measure) -> ColumnElement:
+        """σ within for ``m.field``, per group: a CTE joined back by the dimensions."""
+        ref = self.refs[m.field]
+        x = self.number(m.field)
+        dims = [d.label(f"g{i}") for i, d in enumerate(self._dims)]
+        if ref.table and ref.table == self.grain:
+            row = self.tables[self.grain]
+            subgroup = row.c.record_id if len(self.grain) == 1 else row.c.parent_id
+            sub = (select(*dims, func.count(x).label("n"), (func.max(x) - func.min(x)).label("r"))
+                   .select_from(self._source).where(self._where_clause)
+                   .group_by(*self._dims, subgroup)).subquery()
+            d2 = case(*((sub.c.n == n, constants.d2(n)) for n in range(2, 26)), else_=None)
+            cap = (select(*(sub.c[f"g{i}"] for i in range(len(dims))), func.avg(sub.c.r / d2).label("sigma"))
+                   .where(sub.c.n.between(2, 25)).group_by(*(sub.c[f"g{i}"] for i in range(len(dims)))))
+        else:
+            top = self.tables[()]
+            lag = func.lag(x).over(partition_by=self._dims or None, order_by=(top.c.created_at, top.c.id))
+            sub = (select(*dims, x.label("x"), lag.label("prev")).select_from(self._source)
+                   .where(self._where_clause)).subquery()
+            cap = (select(*(sub.c[f"g{i}"] for i in range(len(dims))),
+                          (func.avg(func.abs(sub.c.x - sub.c.prev)) / constants.d2(2)).label("sigma"))
+                   .where(sub.c.prev.is_not(None)).group_by(*(sub.c[f"g{i}"] for i in range(len(dims)))))
+        cte = cap.cte(f"within_{len(self.cte_joins)}")
+        on = [d.is_not_distinct_from(cte.c[f"g{i}"]) for i, d in enumerate(self._dims)]
+        self.cte_joins.append((cte, on))
+        return func.max(cte.c.sigma)
+
+
+def _sort_expr(m: Measure, parts: list):
+    """A SQL expression ordering groups by the measure (None: sorted in Python after the query)."""
+    if m.agg in ("rate",) or (m.agg == "ppm"):
+        return cast(parts[0], Float) / func.nullif(parts[1], 0)
+    if m.agg in ("cpk", "ppk", "stddev"):
+        return None
+    return parts[0]
+
+
+def _dim_label(ref: FieldRef, d: Dimension) -> Msg:
+    if d.bucket:
+        names = {"day": ("日", "day"), "week": ("周", "week"), "month": ("月", "month"),
+                 "quarter": ("季度", "quarter"), "year": ("年", "year")}[d.bucket]
+        return Msg(f"{ref.label.zh}（{names[0]}）", f"{ref.label.en} ({names[1]})")
+    return ref.label
+
+
+def _measure_label(m: Measure, refs: Mapping[str, FieldRef]) -> Msg:
+    agg = AGGREGATIONS.get(m.agg).label
+    ref = refs.get(m.field) if m.field else None
+    if ref is None:
+        return agg
+    return Msg(f"{ref.label.zh}{agg.zh}", f"{agg.en} of {ref.label.en}")
+
+
+def _scope_of(form: FormDef, forms):
+    from engine.definitions.scopes import form_scope
+    return form_scope(form, forms)
+
+
+def _row_scope(scope: Scope, grain: tuple[str, ...]) -> Scope:
+    """``scope`` with the sub-tables on the grain chain seen as one row (``defects.code`` is a value)."""
+    if not grain:
+        return scope
+    fields = []
+    for key, member in scope.fields:
+        if key == grain[0] and isinstance(member, Scope):
+            member = Scope(_row_scope(member, grain[1:]).fields, None, member.labels, record=True)
+        fields.append((key, member))
+    return Scope(tuple(fields), scope.parent, scope.labels)
+
+
+class _RowFilter(FilterCompiler):
+    """FilterCompiler over the dataset's joined rows: names are the record's columns, paths
+    (``defects.class``) the grain chain's columns."""
+
+    def __init__(self, q: DatasetQuery):
+        super().__init__(q.tables[()], q.dialect, q.now, q.zone, _choices(q.form))
+        self.q = q
+
+    def expr(self, node):
+        if isinstance(node, ast.Path):
+            chain, key = tuple(node.parts[:-1]), node.parts[-1]
+            table = self.q.tables.get(chain)
+            if table is None or key not in table.c or chain != self.q.grain[:len(chain)]:
+                raise not_in_filter(node, ".".join(node.parts))
+            return table.c[key], kind_of(table.c[key])
+        return super().expr(node)
+
+
+def _choices(form: FormDef) -> dict[str, tuple[str, ...]]:
+    return {f.key: tuple(str(c.get("code")) for c in f.option("choices") or ())
+            for f in form.fields if f.type in ("select", "radio")}
+

@@ -1,0 +1,169 @@
+"""Dashboard use cases: publish, list, read, run every report with the shared filters, drill down.
+
+A dashboard shows only the reports its viewer may see (others are left out, not shown as
+errors); one report failing (its form changed since) shows its message in its cell while the
+others still render.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine import access as access_control
+from engine.errors import DefinitionError, NotFound, PermissionDenied, QMSError
+from engine.i18n import msg
+from engine.reports.dashboard import FilterValueError, conditions_for, dashboard_from, load_dashboard
+from engine.reports.definition import load_report
+from engine.reports.model import DashboardDef, ReportDef
+from engine.services import forms as form_service
+from engine.services import reports as report_service
+from engine.storage.report_tables import dashboard_definitions as dd
+from engine.storage.report_tables import report_definitions as rd
+from engine.storage.report_tables import report_versions as rv
+from engine.types import Actor
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _reports(session: Session, tenant_id: int, forms) -> dict[str, ReportDef]:
+    out = {}
+    for row in session.execute(select(rd.c.key, rd.c.definition).where(rd.c.tenant_id == tenant_id)).all():
+        try:
+            out[row.key] = load_report(row.definition, forms)
+        except DefinitionError:
+            continue
+    return out
+
+
+def _row(session: Session, tenant_id: int, key: str, lock: bool = False):
+    stmt = select(dd).where(and_(dd.c.tenant_id == tenant_id, dd.c.key == key))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).first()
+
+
+def publish_dashboard(session: Session, actor: Actor, definition: Mapping[str, Any], app_key: str | None = None
+                      ) -> DashboardDef:
+    """Check and store the dashboard's next version. Designing dashboards is for administrators
+    and for users with ``design`` on the forms of every report on it."""
+    tenant_id = actor.tenant_id
+    forms = form_service.published_forms(session, tenant_id)
+    reports = _reports(session, tenant_id, forms)
+    dashboard = load_dashboard(copy.deepcopy(dict(definition)) if isinstance(definition, Mapping) else definition,
+                               reports, forms)
+    if not actor.unrestricted:
+        for item in dashboard.items:
+            form_service.require_design(session, actor, reports[item.report].dataset.form)
+    row = _row(session, tenant_id, dashboard.key, lock=True)
+    version = (row.version if row else 0) + 1
+    values = {"app_key": app_key if app_key is not None else (row.app_key if row else None), "version": version,
+              "definition": dashboard.to_dict(), "updated_at": _now(), "updated_by": actor.user_id}
+    if row is None:
+        session.execute(insert(dd).values(tenant_id=tenant_id, key=dashboard.key, **values))
+    else:
+        session.execute(update(dd).where(dd.c.id == row.id).values(**values))
+    session.execute(insert(rv).values(tenant_id=tenant_id, kind="dashboard", key=dashboard.key, version=version,
+                                      definition=dashboard.to_dict(), published_at=_now(), published_by=actor.user_id))
+    for f in dashboard.filters:       # index what the shared filters select by, in each report's form
+        for item in dashboard.items:
+            report = reports[item.report]
+            path = f.path_for(report.key)
+            if path:
+                report_service.index_for(session, tenant_id, report.dataset, forms[report.dataset.form], extra=[path])
+    return dashboard
+
+
+def load(session: Session, actor: Actor, key: str) -> DashboardDef:
+    row = _row(session, actor.tenant_id, key)
+    if row is None or not _visible_items(session, actor, dashboard_from(row.definition)):
+        raise NotFound(msg("没有看板“{k}”", "There is no dashboard '{k}'", k=key))
+    return dashboard_from(row.definition)
+
+
+def _report_forms(session: Session, tenant_id: int) -> dict[str, str]:
+    return {r.key: r.form_key for r in session.execute(select(rd.c.key, rd.c.form_key)
+                                                       .where(rd.c.tenant_id == tenant_id)).all()}
+
+
+def _visible_items(session: Session, actor: Actor, dashboard: DashboardDef) -> list:
+    forms_of = _report_forms(session, actor.tenant_id)
+    return [i for i in dashboard.items if i.report in forms_of
+            and access_control.form_access(session, actor, forms_of[i.report]).read.allows_any]
+
+
+def list_dashboards(session: Session, actor: Actor, app_key: str | None = None) -> list[dict]:
+    out = []
+    for row in session.execute(select(dd).where(dd.c.tenant_id == actor.tenant_id).order_by(dd.c.key)).all():
+        if app_key is not None and row.app_key != app_key:
+            continue
+        dashboard = dashboard_from(row.definition)
+        visible = _visible_items(session, actor, dashboard)
+        if visible:
+            out.append({"key": row.key, "label": row.definition.get("label"), "app": row.app_key,
+                        "reports": len(visible), "version": row.version})
+    return out
+
+
+def definition(session: Session, actor: Actor, key: str) -> dict:
+    return load(session, actor, key).to_dict()
+
+
+def delete_dashboard(session: Session, actor: Actor, key: str) -> None:
+    if not actor.unrestricted:
+        raise PermissionDenied(msg("只有管理员可以删除看板", "Only an administrator can delete a dashboard"))
+    row = _row(session, actor.tenant_id, key, lock=True)
+    if row is None:
+        raise NotFound(msg("没有看板“{k}”", "There is no dashboard '{k}'", k=key))
+    session.execute(dd.delete().where(dd.c.id == row.id))
+
+
+def app_dashboards(session: Session, tenant_id: int, app_key: str) -> list[dict]:
+    rows = session.execute(select(dd.c.definition).where(and_(dd.c.tenant_id == tenant_id, dd.c.app_key == app_key))
+                           .order_by(dd.c.key)).all()
+    return [copy.deepcopy(r.definition) for r in rows]
+
+
+def run_dashboard(session: Session, actor: Actor, key: str, values: Mapping[str, Any] | None = None,
+                  now: datetime | None = None) -> dict:
+    """Every visible report of the dashboard run with the shared filter ``values`` (by filter key)."""
+    dashboard = load(session, actor, key)
+    values = dict(values or {})
+    forms = form_service.published_forms(session, actor.tenant_id)
+    lang = actor.lang or "zh-CN"
+    items = []
+    for item in _visible_items(session, actor, dashboard):
+        cell = {"report": item.report, "x": item.x, "y": item.y, "w": item.w, "h": item.h}
+        try:
+            report = report_service.load(session, actor, item.report)
+            conditions, period, period_field, skipped = conditions_for(dashboard, report, values, forms)
+            result = report_service.run_report(session, actor, item.report, conditions, period, period_field, now,
+                                               report=report)
+            cell.update(result=result.to_json(lang), not_applied=skipped)
+        except FilterValueError:
+            raise
+        except (QMSError, NotFound) as exc:
+            message = getattr(exc, "message", None)
+            cell.update(result=None, error=message.get(lang) if hasattr(message, "get") else str(exc))
+        items.append(cell)
+    return {"key": dashboard.key, "label": dashboard.label.get(lang), "refresh": dashboard.refresh,
+            "filters": [{"key": f.key, "label": f.label.get(lang), "type": f.type, "field": f.field,
+                         "value": values.get(f.key, f.default)} for f in dashboard.filters],
+            "items": items}
+
+
+def drill(session: Session, actor: Actor, key: str, report_key: str, point: Mapping[str, Any],
+          values: Mapping[str, Any] | None = None, now: datetime | None = None) -> dict:
+    """The records behind a point of one of the dashboard's reports, with the shared filters applied."""
+    dashboard = load(session, actor, key)
+    if report_key not in {i.report for i in dashboard.items}:
+        raise NotFound(msg("看板上没有报表“{k}”", "The dashboard has no report '{k}'", k=report_key))
+    forms = form_service.published_forms(session, actor.tenant_id)
+    report = report_service.load(session, actor, report_key)
+    conditions, period, period_field, _ = conditions_for(dashboard, report, dict(values or {}), forms)
+    return report_service.drill(session, actor, report_key, point, conditions, period, period_field, now)

@@ -1,0 +1,345 @@
+"""Report use cases: publish, list, read, run (the numbers and the figure), drill down, export.
+
+Who may do what: publishing a report needs the ``design`` permission on its form (or admin);
+seeing and running it needs ``read`` on the form, and the numbers cover only the records the
+viewer may read (their read scope is part of the query; a reference path joins the target form
+through the viewer's read scope on it). A path to a field hidden from the viewer refuses the
+report for them rather than leaking the field through an aggregate. Exporting the data needs
+``export`` on the form.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from typing import Any, Mapping, Sequence
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine import access as access_control
+from engine.definitions.model import FormDef
+from engine.errors import DefinitionError, NotFound, PermissionDenied, Problem
+from engine.i18n import msg
+from engine.reports import CHARTS, ChartContext, check_report, load_report
+from engine.reports.model import Condition, Dataset, ReportDef
+from engine.reports.paths import FieldRef, PathError, resolve
+from engine.reports.query import DatasetQuery, ReportInputError
+from engine.reports.result import ReportData, execute
+from engine.services import forms as form_service
+from engine.services.names import user_names
+from engine.storage import buckets, form_store, record_tables, records
+from engine.storage.report_tables import report_definitions as rd
+from engine.storage.report_tables import report_versions as rv
+from engine.types import Actor
+
+DRILL_LIMIT = 200
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class ReportResult:
+    """One run: the definition, the query results by name, the chart's numbers and figure."""
+
+    report: ReportDef
+    data: dict[str, Any]
+    shaped: dict
+    figure: dict
+    ms: float
+
+    def to_json(self, lang: str) -> dict:
+        main = self.data.get("main")
+        return {"key": self.report.key, "label": self.report.label.get(lang), "chart": self.report.chart.type,
+                "form": self.report.dataset.form,
+                "data": main.to_json() if isinstance(main, ReportData) else None,
+                "chart_data": self.shaped, "figure": self.figure, "ms": round(self.ms, 2)}
+
+
+# ---------------------------------------------------------------------------- definitions
+
+def check(session: Session, tenant_id: int, definition: Any) -> list[Problem]:
+    return check_report(definition, form_service.published_forms(session, tenant_id))
+
+
+def publish_report(session: Session, actor: Actor, definition: Mapping[str, Any], app_key: str | None = None) -> ReportDef:
+    """Check and store ``definition`` as the report's next version; DefinitionError lists every problem."""
+    tenant_id = actor.tenant_id
+    forms = form_service.published_forms(session, tenant_id)
+    report = load_report(copy.deepcopy(dict(definition)) if isinstance(definition, Mapping) else definition, forms)
+    form_service.require_design(session, actor, report.dataset.form)
+    row = _row(session, tenant_id, report.key, lock=True)
+    version = (row.version if row else 0) + 1
+    values = {"app_key": app_key if app_key is not None else (row.app_key if row else None),
+              "form_key": report.dataset.form, "chart_type": report.chart.type, "version": version,
+              "definition": report.to_dict(), "updated_at": _now(), "updated_by": actor.user_id}
+    if row is None:
+        session.execute(insert(rd).values(tenant_id=tenant_id, key=report.key, **values))
+    else:
+        session.execute(update(rd).where(rd.c.id == row.id).values(**values))
+    session.execute(insert(rv).values(tenant_id=tenant_id, kind="report", key=report.key, version=version,
+                                      definition=report.to_dict(), published_at=_now(), published_by=actor.user_id))
+    index_for(session, tenant_id, report.dataset, forms[report.dataset.form],
+              extra=CHARTS.get(report.chart.type).index_paths(report))
+    return report
+
+
+def index_for(session: Session, tenant_id: int, ds: Dataset, form: FormDef, extra: Sequence[str] = ()) -> None:
+    """Index the record table's columns the dataset groups and filters by (idempotent), so a
+    dashboard's queries are index ranges. Only columns of the form's own table are indexed."""
+    pub = form_store.load_published(session, tenant_id, form.key)
+    table = records.top_table(pub.spec)
+    wanted: list[str] = []
+    paths = [(d.field, d.bucket) for d in ds.dimensions] + [(c.field, c.bucket) for c in ds.filters]
+    paths += [(p, None) for p in extra]
+    for path, grain in paths:
+        try:
+            ref = resolve(path, form, {})
+        except PathError:
+            continue
+        if ref.table or ref.via:
+            continue
+        name = buckets.bucket_column(ref.column, ref.kind, grain) if grain else ref.column
+        if name in table.c and name not in wanted:
+            wanted.append(name)
+    for name in wanted:
+        record_tables.ensure_index(session.connection(), table.name, ("tenant_id", name))
+
+
+def _row(session: Session, tenant_id: int, key: str, lock: bool = False):
+    stmt = select(rd).where(and_(rd.c.tenant_id == tenant_id, rd.c.key == key))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).first()
+
+
+def load(session: Session, actor: Actor, key: str) -> ReportDef:
+    """The report if the actor may read its form (NotFound otherwise: its existence is not revealed)."""
+    row = _row(session, actor.tenant_id, key)
+    if row is None or not access_control.form_access(session, actor, row.form_key).read.allows_any:
+        raise NotFound(msg("没有报表“{k}”", "There is no report '{k}'", k=key))
+    forms = form_service.published_forms(session, actor.tenant_id)
+    try:
+        return load_report(row.definition, forms)
+    except DefinitionError as exc:     # its form changed since: say what no longer fits
+        raise ReportInputError(msg("报表“{k}”与表单的当前版本不再相符：{p}", "The report '{k}' no longer fits the current "
+                                   "form: {p}", k=key, p=exc.problems[0].message.en if exc.problems else "")) from None
+
+
+def list_reports(session: Session, actor: Actor, app_key: str | None = None) -> list[dict]:
+    rows = session.execute(select(rd).where(rd.c.tenant_id == actor.tenant_id).order_by(rd.c.key)).all()
+    out = []
+    for r in rows:
+        if app_key is not None and r.app_key != app_key:
+            continue
+        if not access_control.form_access(session, actor, r.form_key).read.allows_any:
+            continue
+        out.append({"key": r.key, "label": r.definition.get("label"), "form": r.form_key, "chart": r.chart_type,
+                    "app": r.app_key, "version": r.version, "updated_at": r.updated_at.isoformat() if r.updated_at else None})
+    return out
+
+
+def definition(session: Session, actor: Actor, key: str) -> dict:
+    return load(session, actor, key).to_dict()
+
+
+def delete_report(session: Session, actor: Actor, key: str) -> None:
+    row = _row(session, actor.tenant_id, key, lock=True)
+    if row is None:
+        raise NotFound(msg("没有报表“{k}”", "There is no report '{k}'", k=key))
+    form_service.require_design(session, actor, row.form_key)
+    session.execute(rd.delete().where(rd.c.id == row.id))
+
+
+def app_reports(session: Session, tenant_id: int, app_key: str) -> list[dict]:
+    rows = session.execute(select(rd.c.definition).where(and_(rd.c.tenant_id == tenant_id, rd.c.app_key == app_key))
+                           .order_by(rd.c.key)).all()
+    return [copy.deepcopy(r.definition) for r in rows]
+
+
+# ---------------------------------------------------------------------------- running
+
+class _Viewer:
+    """What one viewer may see of one report's form and the forms it references."""
+
+    def __init__(self, session: Session, actor: Actor, form_key: str):
+        self.session, self.actor = session, actor
+        self.pub = form_store.load_published(session, actor.tenant_id, form_key)
+        self.access = access_control.form_access(session, actor, form_key)
+        if not self.access.read.allows_any:
+            raise NotFound(msg("没有报表", "There is no such report"))
+        self.form = _visible(self.pub.form, self.access.hidden_fields)
+        self.forms: dict[str, FormDef] = {}
+        self.target_tables = {}
+        for f in self.pub.form.fields:
+            target = f.option("form") if f.type == "reference" else None
+            if isinstance(target, str) and target not in self.forms:
+                try:
+                    tpub = form_store.load_published(session, actor.tenant_id, target)
+                except NotFound:
+                    continue
+                taccess = access_control.form_access(session, actor, target)
+                self.forms[target] = _visible(tpub.form, taccess.hidden_fields)
+                self.target_tables[target] = records.top_table(tpub.spec)
+        self.zone = buckets.tenant_zone(session, actor.tenant_id)
+
+    def scope(self, form_key: str, table):
+        acc = self.access if form_key == self.pub.form.key else access_control.form_access(self.session, self.actor,
+                                                                                             form_key)
+        if not acc.read.allows_any:
+            from sqlalchemy import false
+            return false()
+        return None if acc.read.is_all else acc.read.clause(table)
+
+    def query(self, ds: Dataset, now: datetime) -> DatasetQuery:
+        from engine.storage.record_tables import sa_tables
+        return DatasetQuery(ds, self.form, self.forms, sa_tables(self.pub.spec), self.target_tables,
+                            tenant_id=self.actor.tenant_id, dialect=self.session.get_bind().dialect.name, now=now,
+                            zone=self.zone, scope_for=self.scope)
+
+    def names(self, column, values: list) -> Mapping[Any, str]:
+        ref: FieldRef = column.ref
+        ids = {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+        if not ids:
+            return {}
+        if ref.field is None or ref.field.type == "user":
+            if ref.column == "id" and ref.field is None:
+                return _titles(self.session, self.actor.tenant_id, records.top_table(self.pub.spec), ids,
+                               self.scope(self.pub.form.key, records.top_table(self.pub.spec)))
+            return user_names(self.session, self.actor.tenant_id, ids)
+        if ref.field.type == "reference":
+            target = ref.field.option("form")
+            table = self.target_tables.get(target)
+            if table is None:
+                return {}
+            return _titles(self.session, self.actor.tenant_id, table, ids, self.scope(target, table))
+        if ref.field.type == "department":
+            from engine.storage.platform import departments
+            rows = self.session.execute(select(departments.c.id, departments.c.name).where(and_(
+                departments.c.tenant_id == self.actor.tenant_id, departments.c.id.in_(ids)))).all()
+            return {r.id: (r.name.get(self.actor.lang, r.name.get("en")) if isinstance(r.name, dict) else str(r.name))
+                    for r in rows}
+        return {}
+
+
+def _titles(session, tenant_id: int, table, ids: set[int], scope) -> dict[int, str]:
+    where = and_(table.c.tenant_id == tenant_id, table.c.id.in_(ids))
+    if scope is not None:
+        where = and_(where, scope)
+    rows = session.execute(select(table.c.id, table.c.title, table.c.serial_no).where(where)).all()
+    return {r.id: r.title or r.serial_no or f"#{r.id}" for r in rows}
+
+
+def _visible(form: FormDef, hidden: frozenset[str]) -> FormDef:
+    if not hidden:
+        return form
+    return replace(form, fields=tuple(f for f in form.fields if f.key not in hidden))
+
+
+def _runner(viewer: _Viewer, now: datetime, lang: str):
+    def run(ds: Dataset) -> ReportData:
+        _refuse_hidden(ds, viewer)
+        return execute(viewer.session, viewer.query(ds, now).compile(), viewer.names, lang)
+    return run
+
+
+def _refuse_hidden(ds: Dataset, viewer: _Viewer) -> None:
+    """A dataset touching a field hidden from the viewer is refused (an aggregate would leak it)."""
+    hidden = viewer.access.hidden_fields
+    if not hidden:
+        return
+    heads = {p.split(".")[0] for p in dataset_paths(ds)}
+    for source in [ds.filter] + [m.where for m in ds.measures]:
+        heads |= expression_heads(source)
+    if heads & hidden:
+        raise PermissionDenied(msg("报表用到了您无权查看的字段", "The report uses a field you may not see"))
+
+
+def dataset_paths(ds: Dataset) -> list[str]:
+    out = [d.field for d in ds.dimensions] + [c.field for c in ds.filters]
+    for m in ds.measures:
+        out += [v for v in (m.field, m.per, m.lsl, m.usl) if isinstance(v, str)]
+    return out
+
+
+def expression_heads(source: str | None) -> set[str]:
+    """The first names of every name and path in an expression (empty when it does not parse)."""
+    from engine.errors import ExpressionError
+    from engine.expressions import ast, parse
+    if not source:
+        return set()
+    try:
+        tree = parse(source)
+    except ExpressionError:
+        return set()
+    return {n.key for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+           {n.parts[0] for n in ast.walk(tree) if isinstance(n, ast.Path)}
+
+
+def run_report(session: Session, actor: Actor, key: str, filters: Sequence[Condition] = (),
+               period: tuple[date | None, date | None] | None = None, period_field: str | None = None,
+               now: datetime | None = None, report: ReportDef | None = None) -> ReportResult:
+    """Run the report for ``actor`` with extra ``filters`` (a dashboard's shared filters) and a
+    date range ``period`` on ``period_field`` (a condition, or a KPI card's current period)."""
+    import time
+    started = time.perf_counter()
+    report = report or load(session, actor, key)
+    chart = CHARTS.get(report.chart.type)
+    filters = list(filters)
+    if period and period_field and not chart.handles_period:
+        filters.append(Condition(period_field, "between", [d.isoformat() if d else None for d in period]))
+    if filters:
+        report = replace(report, dataset=report.dataset.with_filters(tuple(filters)))
+    viewer = _Viewer(session, actor, report.dataset.form)
+    now = now or _now()
+    lang = actor.lang or "zh-CN"
+    ctx = ChartContext(now, viewer.zone, lang, period, period_field)
+    data = chart.run(report, _runner(viewer, now, lang), ctx)
+    shaped = chart.shape(report, data, lang)
+    figure = chart.figure(report, shaped, lang)
+    return ReportResult(report, data, shaped, figure, (time.perf_counter() - started) * 1000)
+
+
+def drill(session: Session, actor: Actor, key: str, point: Mapping[str, Any], filters: Sequence[Condition] = (),
+          period: tuple[date | None, date | None] | None = None, period_field: str | None = None,
+          now: datetime | None = None) -> dict:
+    """The records behind one point of the chart (at most DRILL_LIMIT, newest first), with the
+    conditions that select them (a list page can show them as its filter)."""
+    result = run_report(session, actor, key, filters, period, period_field, now)
+    report = result.report
+    chart = CHARTS.get(report.chart.type)
+    conditions = chart.drill(report, result.data, point)
+    if conditions is None:
+        raise ReportInputError(msg("这个点没有可下钻的记录", "This point has no records to drill into"), "$.point")
+    ds = replace(report.dataset, filters=report.dataset.filters + tuple(conditions), dimensions=(), measures=(),
+                 sort=(), limit=None)
+    viewer = _Viewer(session, actor, ds.form)
+    query = viewer.query(ds, now or _now())
+    inner = query.record_ids().subquery()
+    top = query.tables[()]
+    total = session.execute(select(func.count()).select_from(inner)).scalar_one()
+    rows = session.execute(select(top.c.id, top.c.serial_no, top.c.title, top.c.status, top.c.created_at)
+                           .where(and_(top.c.tenant_id == actor.tenant_id, top.c.id.in_(select(inner.c.id))))
+                           .order_by(top.c.id.desc()).limit(DRILL_LIMIT)).all()
+    return {"form": ds.form, "total": total, "conditions": [c.to_dict() for c in conditions],
+            "records": [{"id": r.id, "serial_no": r.serial_no, "title": r.title, "status": r.status,
+                         "created_at": r.created_at.isoformat() if r.created_at else None} for r in rows]}
+
+
+def export_rows(session: Session, actor: Actor, key: str, filters: Sequence[Condition] = (),
+                period=None, period_field=None) -> tuple[ReportResult, list[str], list[list]]:
+    """The report's numbers as a header and rows (labels for dimensions), for Excel/CSV export;
+    needs the ``export`` permission on the form."""
+    report = load(session, actor, key)
+    access_control.require(access_control.form_access(session, actor, report.dataset.form), "export")
+    result = run_report(session, actor, key, filters, period, period_field, report=report)
+    main = result.data.get("main")
+    lang = actor.lang or "zh-CN"
+    if not isinstance(main, ReportData):
+        return result, [], []
+    header = [c.label.get(lang) for c in main.columns]
+    nd = len(main.dimensions)
+    rows = [list(lab) + r[nd:] for r, lab in zip(main.rows, main.labels)]
+    return result, header, rows

@@ -1,0 +1,68 @@
+"""Report and dashboard definitions, and the AQL switching states (platform metadata; migration
+0009 creates them).
+
+The current definition of each report/dashboard sits in its row (what viewers read); every
+published version is kept in ``report_versions`` (kind "report" | "dashboard"), so an earlier
+one can be viewed or restored.
+"""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, UniqueConstraint
+
+from engine.storage.platform import IdType, JSONType, _tenant_fk, _utc, metadata
+
+report_definitions = Table(
+    "report_definitions", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("key", String(40), nullable=False),
+    Column("app_key", String(40), nullable=True),
+    Column("form_key", String(40), nullable=False),          # the dataset's form (read permission decides who sees it)
+    Column("chart_type", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSONType, nullable=False),
+    _utc("updated_at", nullable=False),
+    Column("updated_by", BigInteger, nullable=True),
+    UniqueConstraint("tenant_id", "key"),
+    Index("ix_report_definitions_form", "tenant_id", "form_key"),
+)
+
+dashboard_definitions = Table(
+    "dashboard_definitions", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("key", String(40), nullable=False),
+    Column("app_key", String(40), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSONType, nullable=False),
+    _utc("updated_at", nullable=False),
+    Column("updated_by", BigInteger, nullable=True),
+    UniqueConstraint("tenant_id", "key"),
+)
+
+report_versions = Table(
+    "report_versions", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("kind", String(10), nullable=False),              # "report" | "dashboard"
+    Column("key", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSONType, nullable=False),
+    _utc("published_at", nullable=False),
+    Column("published_by", BigInteger, nullable=True),
+    UniqueConstraint("tenant_id", "kind", "key", "version"),
+)
+
+aql_switching_states = Table(     # ISO 2859-1 switching state per supplier × part × defect class
+    "aql_switching_states", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    Column("supplier", String(100), nullable=False),      # a supplier record id or code, as text
+    Column("part", String(100), nullable=False),
+    Column("defect_class", String(20), nullable=False, server_default=""),
+    Column("state", JSONType, nullable=False),             # engine.quality.switching.SwitchingState.to_json()
+    Column("lots", Integer, nullable=False, server_default="0"),
+    Column("history", JSONType, nullable=False),           # the latest lots and switches, newest last (bounded)
+    _utc("updated_at", nullable=False),
+    UniqueConstraint("tenant_id", "supplier", "part", "defect_class"),
+)
