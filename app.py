@@ -58,7 +58,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_web(app: Flask) -> None:
-    from runtime import accounts, api, auth, db, entry, errors, health, home, i18n, notify, records, rules_admin, tasks
+    from runtime import (accounts, api, auth, db, entry, errors, health, home, i18n, notify, records, reports,
+                         rules_admin, tasks)
 
     db.init_app(app)
     i18n.init_app(app)
@@ -66,7 +67,7 @@ def _register_web(app: Flask) -> None:
     errors.register_error_handlers(app)
     app.context_processor(lambda: {"actor": auth.current_actor()})
     for blueprint in (health.bp, accounts.bp, home.bp, api.bp, records.bp, entry.bp, tasks.bp, notify.bp,
-                      rules_admin.bp):
+                      rules_admin.bp, reports.bp):
         app.register_blueprint(blueprint)
 
 

@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from engine import errors as E
 from engine.i18n import Msg
+from engine.reports.dashboard import FilterValueError
+from engine.reports.query import ReportInputError
 from runtime.i18n import current_lang
 
 STATUS = (
@@ -21,6 +23,7 @@ STATUS = (
     (E.DefinitionError, 422),
     (E.RecordValidationError, 422),
     (E.ExpressionError, 422),
+    (ReportInputError, 422),             # a report's filter or input the caller sent cannot run
     (E.QMSError, 400),
 )
 
@@ -51,6 +54,8 @@ def engine_error_response(exc: E.QMSError):
         extra["errors"] = [p.to_dict(lang) for p in exc.errors]
     elif isinstance(exc, E.ExpressionError):
         extra["errors"] = [e.to_dict(lang) for e in getattr(exc, "errors", None) or [exc]]
+    elif isinstance(exc, ReportInputError):
+        extra["errors"] = [{"path": exc.path, "message": exc.message.get(lang)}]
     status = next(code for cls, code in STATUS if isinstance(exc, cls))
     response = jsonify(error_body(exc.code, exc.message.get(lang), **extra))
     if isinstance(exc, E.TooManyAttempts):
@@ -58,8 +63,15 @@ def engine_error_response(exc: E.QMSError):
     return response, status
 
 
+def filter_value_response(exc: FilterValueError):
+    """A dashboard's shared-filter value that cannot select anything: 422 naming the filter."""
+    text = exc.message.get(current_lang())
+    return jsonify(error_body("invalid_filter_value", text, errors=[{"filter": exc.key, "message": text}])), 422
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(E.QMSError, engine_error_response)
+    app.register_error_handler(FilterValueError, filter_value_response)
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(exc: CSRFError):

@@ -32,20 +32,24 @@ def series_of(data, lang: str) -> dict:
         x = [lab[0] for lab in data.labels]
         series = []
         for j, m in enumerate(measures):
-            col = nd + j
-            series.append({"key": m.key, "name": m.label.get(lang), "percent": _pct(m),
-                           "values": [_fmt(r[col], _pct(m)) for r in data.rows], "rows": list(range(len(data.rows)))})
+            col, pct = nd + j, _pct(m)
+            series.append({"key": m.key, "name": m.label.get(lang), "percent": pct,
+                           "values": [_fmt(r[col], pct) for r in data.rows], "rows": list(range(len(data.rows)))})
         return {"x": x, "series": series, "percent": any(s["percent"] for s in series)}
     x: list = []
     names: list = []
     cells: dict = {}
     m = measures[0]
+    pct = _pct(m)
+    seen_x, seen_names = set(), set()
     for i, (r, lab) in enumerate(zip(data.rows, data.labels)):
-        if lab[0] not in x:
+        if lab[0] not in seen_x:
+            seen_x.add(lab[0])
             x.append(lab[0])
-        if lab[1] not in names:
+        if lab[1] not in seen_names:
+            seen_names.add(lab[1])
             names.append(lab[1])
-        cells[(lab[0], lab[1])] = (_fmt(r[nd], _pct(m)), i)
+        cells[(lab[0], lab[1])] = (_fmt(r[nd], pct), i)
     series = [{"key": str(n), "name": n, "percent": _pct(m),
                "values": [cells.get((xi, n), (None, None))[0] for xi in x],
                "rows": [cells.get((xi, n), (None, None))[1] for xi in x]} for n in names]
@@ -231,7 +235,7 @@ class Pareto(ChartType):
                              xaxis={"type": "category", "automargin": True},
                              yaxis={"rangemode": "tozero", "gridcolor": "#e5e7eb"},
                              yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": "%",
-                                     "showgrid": False},
+                                     "tickvals": [0, 20, 40, 60, 80, 100], "showgrid": False, "automargin": True},
                              shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y2",
                                       "y0": threshold, "y1": threshold,
                                       "line": {"color": "#dc2626", "width": 1, "dash": "dash"}}],
@@ -274,7 +278,7 @@ class Gauge(ChartType):
         if "target" in o:
             gauge["threshold"] = {"line": {"color": "#dc2626", "width": 3}, "value": o["target"]}
         trace = {"type": "indicator", "mode": "gauge+number", "value": shaped["value"],
-                 "number": {"suffix": "%" if shaped["percent"] else "", "valueformat": ".2f"}, "gauge": gauge}
+                 "number": {"suffix": "%" if shaped["percent"] else "", "valueformat": ",.2~f"}, "gauge": gauge}
         return {"data": [trace], "layout": base_layout(report, lang)}
 
 
@@ -308,6 +312,9 @@ class Kpi(ChartType):
     key, label = "kpi", Msg("指标卡", "KPI card")
     dimensions, measures = (0, 0), (1, 1)
     handles_period = True
+
+    def index_paths(self, report):
+        return [report.chart.option("period_field", "created_at")]
     options_schema = {"period": {"enum": list(PERIODS)}, "period_field": {"$ref": "report.schema.json#/$defs/path"},
                       "better": {"enum": ["up", "down"]}}
 
@@ -360,7 +367,7 @@ class Kpi(ChartType):
         up, down = ("#16a34a", "#dc2626") if better == "up" else ("#dc2626", "#16a34a")
         trace = {"type": "indicator", "mode": "number+delta" if shaped["previous"] is not None else "number",
                  "value": shaped["value"],
-                 "number": {"suffix": "%" if shaped["percent"] else "", "valueformat": ",.2f"},
+                 "number": {"suffix": "%" if shaped["percent"] else "", "valueformat": ",.2~f"},
                  "delta": {"reference": shaped["previous"], "relative": not shaped["percent"],
                            "valueformat": ".1%" if not shaped["percent"] else ".2f",
                            "increasing": {"color": up}, "decreasing": {"color": down}}}

@@ -14,6 +14,7 @@ from sqlalchemy import Float, case, cast, func, literal, or_
 from engine.errors import Problem
 from engine.fields.base import StorageKind
 from engine.i18n import Msg, msg
+from engine.quality import constants
 from engine.registry import Registry
 from engine.reports.model import Measure
 from engine.reports.paths import FieldRef
@@ -46,6 +47,30 @@ class Aggregation:
     def finish(self, m: Measure, parts: Sequence[Any]) -> Any:
         return _num(parts[0])
 
+    # Two-level plans (engine.reports.query): the parts are first aggregated per subgroup, then
+    # rolled up per group. ``rollup`` = None: the aggregation cannot be split (count_distinct).
+    rollup: tuple[Callable, ...] | None = None
+
+    def subgroup_parts(self, m: Measure, q) -> list:
+        """The per-subgroup aggregates a two-level plan rolls up (default: the parts themselves)."""
+        return self.parts(m, q)
+
+    def rolled_up(self, m: Measure, inner: Sequence) -> list:
+        """The group's parts from the subgroup columns ``inner`` (same layout as :meth:`parts`)."""
+        return [fn(col) for fn, col in zip(self.rollup, inner)]
+
+
+class _NoWithin:
+    """A query context whose ``within_sigma`` is not asked (subgroup parts compute it themselves)."""
+
+    def __init__(self, q):
+        self._q = q
+
+    def __getattr__(self, name):
+        if name == "within_sigma":
+            return lambda m: cast(literal(None), Float)
+        return getattr(self._q, name)
+
 
 def _num(value: Any) -> float | int | None:
     """A database number as int/float (Decimal → float); None stays None."""
@@ -70,6 +95,7 @@ def _register(cls):
 @_register
 class Count(Aggregation):
     key, label, field = "count", Msg("计数", "Count"), "none"
+    rollup = (func.sum,)
 
     def parts(self, m, q):
         return [func.count()]
@@ -92,17 +118,28 @@ class _Simple(Aggregation):
 
 @_register
 class Sum(_Simple):
-    key, label, fn = "sum", Msg("求和", "Sum"), func.sum
+    key, label, fn, rollup = "sum", Msg("求和", "Sum"), func.sum, (func.sum,)
 
 
 @_register
-class Avg(_Simple):
-    key, label, fn = "avg", Msg("平均值", "Average"), func.avg
+class Avg(Aggregation):
+    """Sum and count of the values (so the average also rolls up over subgroups)."""
+
+    key, label, rollup = "avg", Msg("平均值", "Average"), (func.sum, func.sum)
+
+    def parts(self, m, q):
+        x = q.number(m.field)
+        return [func.sum(x), func.count(x)]
+
+    def finish(self, m, parts):
+        total, n = _num(parts[0]), _num(parts[1]) or 0
+        return total / n if n and total is not None else None
 
 
 @_register
 class Min(Aggregation):
     key, label, numeric, counts_rows = "min", Msg("最小值", "Minimum"), False, False
+    rollup = (func.min,)
 
     def parts(self, m, q):
         return [func.min(q.column(m.field))]
@@ -113,7 +150,7 @@ class Min(Aggregation):
 
 @_register
 class Max(Min):
-    key, label = "max", Msg("最大值", "Maximum")
+    key, label, rollup = "max", Msg("最大值", "Maximum"), (func.max,)
 
     def parts(self, m, q):
         return [func.max(q.column(m.field))]
@@ -121,15 +158,21 @@ class Max(Min):
 
 @_register
 class Range(Aggregation):
-    key, label = "range", Msg("极差", "Range")
+    key, label, rollup = "range", Msg("极差", "Range"), (func.max, func.min)
 
     def parts(self, m, q):
         x = q.number(m.field)
-        return [func.max(x) - func.min(x)]
+        return [func.max(x), func.min(x)]
+
+    def finish(self, m, parts):
+        high, low = _num(parts[0]), _num(parts[1])
+        return high - low if high is not None and low is not None else None
 
 
 class _Moments(Aggregation):
     """Count, sum and sum of squares of a number (shifted by ``shift`` against cancellation)."""
+
+    rollup = (func.sum, func.sum, func.sum)
 
     def moments(self, m, q, shift: float = 0.0) -> list:
         x = q.number(m.field)
@@ -164,6 +207,7 @@ class Rate(Aggregation):
     """Share of the group's rows where ``where`` holds (a fraction; shown as %)."""
 
     key, label, field, options, required, percent = "rate", Msg("比率", "Rate"), "none", ("where",), ("where",), True
+    rollup = (func.sum, func.sum)
 
     def parts(self, m, q):
         return [func.sum(case((q.condition(m.where), 1), else_=0)), func.count()]
@@ -179,6 +223,7 @@ class Ppm(Aggregation):
     the share of rows where ``where`` holds × 10⁶."""
 
     key, label, field, options, unit = "ppm", Msg("PPM", "PPM"), "optional", ("where", "per"), "ppm"
+    rollup = (func.sum, func.sum)
 
     def problems(self, m, refs, path):
         if m.where and (m.field or m.per):
@@ -205,6 +250,7 @@ class _Capability(_Moments):
 
     options = ("lsl", "usl")
     within = False
+    rollup = (func.sum, func.sum, func.sum, func.min, func.max)
 
     def problems(self, m, refs, path):
         if m.lsl is None and m.usl is None:
@@ -226,6 +272,20 @@ class _Capability(_Moments):
                        else cast(literal(None), Float))
         if self.within:
             out.append(q.within_sigma(m))
+        return out
+
+    def subgroup_parts(self, m, q):
+        """Per subgroup: the moments and limits, plus its size and range (for R̄/d2)."""
+        x = q.number(m.field)
+        out = self.parts(m, _NoWithin(q))[:5]          # moments and limits; σ within comes from n and r
+        return out + [func.count(x), func.max(x) - func.min(x)] if self.within else out
+
+    def rolled_up(self, m, inner):
+        out = [fn(col) for fn, col in zip(self.rollup, inner[:5])]
+        if self.within:
+            n, r = inner[5], inner[6]
+            d2 = case(*((n == size, constants.d2(size)) for size in range(2, 26)), else_=None)
+            out.append(func.avg(r / d2))
         return out
 
     def finish(self, m, parts):
@@ -258,7 +318,7 @@ class Ppk(_Capability):
 class CountValues(Aggregation):
     """Values that are not blank (a subgroup's size when some readings are missing)."""
 
-    key, label, numeric = "count_values", Msg("非空值计数", "Count of values"), False
+    key, label, numeric, rollup = "count_values", Msg("非空值计数", "Count of values"), False, (func.sum,)
 
     def parts(self, m, q):
         col = q.column(m.field)
@@ -275,6 +335,7 @@ class CountWhere(Aggregation):
     """Rows where ``where`` holds (the defectives of a p chart, the defects of a c chart)."""
 
     key, label, field = "count_where", Msg("满足条件的行数", "Rows where the condition holds"), "none"
+    rollup = (func.sum,)
     options, required = ("where",), ("where",)
 
     def parts(self, m, q):
@@ -290,6 +351,7 @@ class CountOutside(Aggregation):
     a value on a limit is in specification)."""
 
     key, label, options = "count_outside", Msg("超出规格的值数", "Values outside the limits"), ("lsl", "usl")
+    rollup = (func.sum,)
 
     def problems(self, m, refs, path):
         limits = [v for v in (m.lsl, m.usl) if v is not None]

@@ -105,6 +105,7 @@ class ReportDef:
     chart: ChartDef
     description: Msg | None = None
     raw: Mapping[str, Any] = _field(default_factory=dict, compare=False)
+    version: int = _field(default=0, compare=False)      # the stored version (0: not stored)
 
     def to_dict(self) -> dict:
         return copy.deepcopy(dict(self.raw))
@@ -144,6 +145,7 @@ class DashboardDef:
     refresh: int = 0
     description: Msg | None = None
     raw: Mapping[str, Any] = _field(default_factory=dict, compare=False)
+    version: int = _field(default=0, compare=False)      # the stored version (0: not stored)
 
     def to_dict(self) -> dict:
         return copy.deepcopy(dict(self.raw))

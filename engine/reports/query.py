@@ -88,6 +88,24 @@ def expression_paths(source: str | None, form: FormDef) -> list[tuple[str, ...]]
     return out
 
 
+def _expression_depths(source: str | None) -> list[int]:
+    """Depth of each table an expression reads: 0 for a name of the record, the chain's length
+    for a path through sub-tables."""
+    if not source:
+        return []
+    try:
+        tree = parse(source)
+    except ExpressionError:
+        return [0]
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            out.append(0)
+        elif isinstance(node, ast.Path):
+            out.append(len(node.parts) - 1)
+    return out
+
+
 class DatasetQuery:
     """Compiles one dataset for one viewer; ``form`` is the form as the viewer may see it."""
 
@@ -158,54 +176,169 @@ class DatasetQuery:
                                        "A report's rows come from one sub-table chain; these paths use two different sub-tables"),
                                    "$.dataset")
         self.grain = grain
+        self._top_scope = self.scope_for(self.form.key, self.tables[()])
+        self.start = self._start_depth(grain)
         self._source = self._from(grain)
         self._where_clause = self._where(grain)
         return self._source, self._where_clause
 
+    def _start_depth(self, grain: tuple[str, ...]) -> int:
+        """The shallowest table the query must read. A sub-table's rows carry tenant_id, so when
+        nothing above the grain is used (no field of the record, no read scope to apply) the
+        grain table is read alone instead of being joined to every ancestor row."""
+        if not grain:
+            return 0
+        depths = [len(grain)]
+        for ref in self.refs.values():
+            depths.append(0 if ref.via is not None else len(ref.table))
+        if self._top_scope is not None:
+            depths.append(0)
+        for source in [self.ds.filter] + [m.where for m in self.ds.measures]:
+            depths += _expression_depths(source)
+        return min(depths)
+
     def record_ids(self):
         """SELECT DISTINCT of the ids of the records behind the dataset's rows (for drill-down)."""
         source, where = self.prepare()
-        top = self.tables[()]
-        return select(top.c.id).select_from(source).where(where).distinct()
+        base = self.tables[self.grain[:self.start]]
+        column = base.c.id if self.start == 0 else base.c.record_id
+        return select(column.label("id")).select_from(source).where(where).distinct()
 
     def compile(self) -> Compiled:
         ds = self.ds
         source, where = self.prepare()
-        grain = self.grain
+        split = self._subgroup_split()
+        if split is not None:
+            return self._compile_two_level(*split)
         dims = [self._dimension(d) for d in ds.dimensions]
         self._dims = dims
-        columns: list[Column] = []
-        selected: list = []
-        for i, (d, expr) in enumerate(zip(ds.dimensions, dims)):
-            ref = self.refs[d.field]
-            columns.append(Column(d.key, "dimension", d.label or _dim_label(ref, d), ref, dimension=d))
-            selected.append(expr.label(f"d{i}"))
+        columns, selected = self._dimension_columns(dims)
         sortable: dict[str, Any] = {}
         for i, m in enumerate(ds.measures):
             self._at = f"$.dataset.measures[{i}].where"
             self._check_grain(m, i)
             parts = AGGREGATIONS.get(m.agg).parts(m, self)
-            columns.append(Column(m.key, "measure", m.label or _measure_label(m, self.refs), measure=m,
-                                  parts=len(parts), ref=self.refs.get(m.field) if m.field else None))
+            columns.append(self._measure_column(m, len(parts)))
             selected += [p.label(f"m{i}_{j}") for j, p in enumerate(parts)]
             sortable[m.key] = _sort_expr(m, parts)
         for cte, on in self.cte_joins:
             source = source.outerjoin(cte, and_(*on) if on else true())
-        stmt = select(*selected).select_from(source).where(where)
+        return self._finish(select(*selected).select_from(source).where(where), dims, columns, sortable)
+
+    def _dimension_columns(self, exprs) -> tuple[list[Column], list]:
+        columns, selected = [], []
+        for i, (d, expr) in enumerate(zip(self.ds.dimensions, exprs)):
+            ref = self.refs[d.field]
+            columns.append(Column(d.key, "dimension", d.label or _dim_label(ref, d), ref, dimension=d))
+            selected.append(expr.label(f"d{i}"))
+        return columns, selected
+
+    def _measure_column(self, m: Measure, parts: int) -> Column:
+        return Column(m.key, "measure", m.label or _measure_label(m, self.refs), measure=m, parts=parts,
+                      ref=self.refs.get(m.field) if m.field else None)
+
+    def _finish(self, stmt, dims, columns, sortable) -> Compiled:
         if dims:
             stmt = stmt.group_by(*dims)
         order, in_python = self._order(dims, sortable)
         if order:
             stmt = stmt.order_by(*order)
-        limit = min(ds.limit or MAX_ROWS, MAX_ROWS)
+        limit = min(self.ds.limit or MAX_ROWS, MAX_ROWS)
         if not in_python:
             stmt = stmt.limit(limit + 1)          # one more: tells whether the result was cut
-        return Compiled(stmt, columns, grain, in_python, limit, dict(self.refs), ds.sort)
+        return Compiled(stmt, columns, self.grain, in_python, limit, dict(self.refs), self.ds.sort)
+
+    # ------------------------------------------------------------------ two-level plan (Cpk by subgroup)
+    def _subgroup_split(self):
+        """(inner filters, outer filters, inner expression filter?) when the dataset can be
+        aggregated per subgroup first — a Cpk of a sub-table column reads each measurement once:
+        the sub-table is grouped by its record (its index order), then the records are joined by
+        primary key and the subgroups rolled up per group. None when that plan does not apply."""
+        ds, grain = self.ds, self.grain
+        if len(grain) != 1 or not any(m.agg == "cpk" and self.refs[m.field].table == grain for m in ds.measures):
+            return None
+        for m in ds.measures:
+            agg = AGGREGATIONS.get(m.agg)
+            if agg.rollup is None:
+                return None
+            for name in ("field", "per", "lsl", "usl"):
+                path = getattr(m, name)
+                if isinstance(path, str) and (self.refs[path].table != grain or self.refs[path].via):
+                    return None
+            if m.where and set(_expression_depths(m.where)) - {1}:
+                return None
+        inner = [c for c in ds.filters if self.refs[c.field].table == grain and not self.refs[c.field].via]
+        outer = [c for c in ds.filters if c not in inner]
+        depths = set(_expression_depths(ds.filter))
+        if depths == {0, 1}:
+            return None
+        return inner, outer, depths == {1}
+
+    def _top_terms(self, outer_filters, filter_inside: bool) -> list:
+        """The conditions on the record itself: read scope, its structured filters, its expression filter."""
+        ds, terms = self.ds, []
+        if self._top_scope is not None:
+            terms.append(self._top_scope)
+        terms += [self.structured(c, f"$.dataset.filters[{ds.filters.index(c)}]") for c in outer_filters]
+        if ds.filter and ds.filter.strip() and not filter_inside:
+            terms.append(self.condition(ds.filter, "$.dataset.filter"))
+        return terms
+
+    def _compile_two_level(self, inner_filters, outer_filters, filter_inside: bool) -> Compiled:
+        ds, grain = self.ds, self.grain
+        row, top = self.tables[grain], self.tables[()]
+        inner_where = [row.c.tenant_id == self.tenant_id]
+        inner_where += [self.structured(c, f"$.dataset.filters[{ds.filters.index(c)}]") for c in inner_filters]
+        if ds.filter and ds.filter.strip() and filter_inside:
+            inner_where.append(self.condition(ds.filter, "$.dataset.filter"))
+        grain_dims = [i for i, d in enumerate(ds.dimensions) if self.refs[d.field].table == grain]
+        inner_cols = [row.c.record_id.label("sg")]
+        inner_cols += [self._dimension(ds.dimensions[i]).label(f"g{i}") for i in grain_dims]
+        layouts = []
+        for i, m in enumerate(ds.measures):
+            self._at = f"$.dataset.measures[{i}].where"
+            parts = AGGREGATIONS.get(m.agg).subgroup_parts(m, self)
+            inner_cols += [p.label(f"p{i}_{j}") for j, p in enumerate(parts)]
+            layouts.append(len(parts))
+        top_terms = self._top_terms(outer_filters, filter_inside)
+        if top_terms:      # only the subgroups of the records the filters keep are aggregated
+            inner_where.append(row.c.record_id.in_(
+                select(top.c.id).where(and_(top.c.tenant_id == self.tenant_id, *top_terms)).correlate(None)))
+        sub = (select(*inner_cols).where(and_(*inner_where))
+               .group_by(row.c.record_id, *(self._dimension(ds.dimensions[i]) for i in grain_dims))).subquery("sg")
+        needs_top = (self._top_scope is not None or bool(outer_filters) or not filter_inside and bool(ds.filter)
+                     or len(grain_dims) < len(ds.dimensions))
+        source = sub
+        terms = []
+        if needs_top:
+            source = sub.join(top, and_(top.c.id == sub.c.sg, top.c.tenant_id == self.tenant_id))
+            for ref in self.refs.values():
+                if ref.via is not None and ref.via not in self.aliases:
+                    target = self.target_tables[ref.target].alias(f"ref_{ref.via}")
+                    self.aliases[ref.via] = target
+                    on = [target.c.id == top.c[ref.via], target.c.tenant_id == self.tenant_id]
+                    scope = self.scope_for(ref.target, target)
+                    if scope is not None:
+                        on.append(scope)
+                    source = source.outerjoin(target, and_(*on))
+            terms += top_terms
+        dims = [sub.c[f"g{i}"] if i in grain_dims else self._dimension(d) for i, d in enumerate(ds.dimensions)]
+        columns, selected = self._dimension_columns(dims)
+        sortable: dict[str, Any] = {}
+        for i, m in enumerate(ds.measures):
+            parts = AGGREGATIONS.get(m.agg).rolled_up(m, [sub.c[f"p{i}_{j}"] for j in range(layouts[i])])
+            columns.append(self._measure_column(m, len(parts)))
+            selected += [p.label(f"m{i}_{j}") for j, p in enumerate(parts)]
+            sortable[m.key] = _sort_expr(m, parts)
+        stmt = select(*selected).select_from(source)
+        if terms:
+            stmt = stmt.where(and_(*terms))
+        return self._finish(stmt, dims, columns, sortable)
 
     def _from(self, grain: tuple[str, ...]):
         top = self.tables[()]
-        source = top
-        for depth in range(1, len(grain) + 1):
+        source = self.tables[grain[:self.start]]
+        for depth in range(self.start + 1, len(grain) + 1):
             child, parent = self.tables[grain[:depth]], self.tables[grain[:depth - 1]]
             link = child.c.record_id == top.c.id if depth == 1 else child.c.parent_id == parent.c.id
             source = source.join(child, and_(link, child.c.tenant_id == self.tenant_id))
@@ -222,11 +355,10 @@ class DatasetQuery:
         return source
 
     def _where(self, grain) -> ColumnElement:
-        top = self.tables[()]
-        terms = [top.c.tenant_id == self.tenant_id]
-        scope = self.scope_for(self.form.key, top)
-        if scope is not None:
-            terms.append(scope)
+        base = self.tables[grain[:self.start]]
+        terms = [base.c.tenant_id == self.tenant_id]
+        if self._top_scope is not None:
+            terms.append(self._top_scope)
         if self.ds.filter and self.ds.filter.strip():
             terms.append(self.condition(self.ds.filter, "$.dataset.filter"))
         for i, c in enumerate(self.ds.filters):
@@ -337,8 +469,8 @@ class DatasetQuery:
     def value(self, raw, ref: FieldRef, kind, where: str):
         """A filter value in the column's type (ReportInputError naming the field otherwise)."""
         def bad():
-            return ReportInputError(msg("“{f}”的筛选值“{v}”无效", "Invalid filter value '{v}' for '{f}'",
-                                        f=ref.label.zh, v=str(raw)[:40]), where + ".value")
+            return ReportInputError(msg("“{fz}”的筛选值“{v}”无效", "Invalid filter value '{v}' for '{fe}'",
+                                        fz=ref.label.zh, fe=ref.label.en, v=str(raw)[:40]), where + ".value")
         try:
             if kind == "bucket" or kind is StorageKind.INTEGER:
                 if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
@@ -403,8 +535,10 @@ class DatasetQuery:
 
 def _sort_expr(m: Measure, parts: list):
     """A SQL expression ordering groups by the measure (None: sorted in Python after the query)."""
-    if m.agg in ("rate",) or (m.agg == "ppm"):
+    if m.agg in ("rate", "ppm", "avg"):
         return cast(parts[0], Float) / func.nullif(parts[1], 0)
+    if m.agg == "range":
+        return parts[0] - parts[1]
     if m.agg in ("cpk", "ppk", "stddev"):
         return None
     return parts[0]

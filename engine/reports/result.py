@@ -82,17 +82,16 @@ def execute(session, compiled: Compiled, names: Names | None = None, lang: str =
     started = _time.perf_counter()
     raw = session.execute(compiled.stmt).all()
     ms = (_time.perf_counter() - started) * 1000
-    rows: list[list] = []
-    for r in raw:
-        values, at = [], 0
-        for c in compiled.columns:
-            if c.kind == "dimension":
-                values.append(_plain(r[at]))
-                at += 1
-            else:
-                values.append(AGGREGATIONS.get(c.measure.agg).finish(c.measure, r[at:at + c.parts]))
-                at += c.parts
-        rows.append(values)
+    steps, at = [], 0          # per output column: (start, end, finish or None for a dimension)
+    for c in compiled.columns:
+        if c.kind == "dimension":
+            steps.append((at, at + 1, None))
+            at += 1
+        else:
+            agg = AGGREGATIONS.get(c.measure.agg)
+            steps.append((at, at + c.parts, (lambda parts, a=agg, m=c.measure: a.finish(m, parts))))
+            at += c.parts
+    rows = [[_plain(r[a]) if finish is None else finish(r[a:b]) for a, b, finish in steps] for r in raw]
     truncated = False
     if compiled.sort_in_python:
         rows = _sorted(rows, compiled)
@@ -132,9 +131,20 @@ def _labels(columns: list[Column], rows: list[list], names: Names | None, lang: 
     for i, c in dims:
         if names is not None and c.ref is not None and _named(c):
             looked_up[i] = names(c, [r[i] for r in rows if r[i] is not None])
+    memo: list[dict] = [{} for _ in dims]       # one label per distinct value and column
     out = []
     for r in rows:
-        out.append([label_of(c, r[i], looked_up.get(i), lang) for i, c in dims])
+        line = []
+        for k, (i, c) in enumerate(dims):
+            value = r[i]
+            try:
+                text = memo[k][value]
+            except KeyError:
+                text = memo[k][value] = label_of(c, value, looked_up.get(i), lang)
+            except TypeError:          # an unhashable value (never from SQL; defensive)
+                text = label_of(c, value, looked_up.get(i), lang)
+            line.append(text)
+        out.append(line)
     return out
 
 

@@ -225,13 +225,8 @@ def _publish_reports(session: Session, actor: Actor, app: AppPackage) -> list[tu
             except DefinitionError as exc:
                 raise DefinitionError([Problem(f"$.{slot}[{index}]" + p.path[1:], p.message)
                                        for p in exc.problems]) from None
-            done.append((f"{kind}:{published.key}", _version(session, table, actor.tenant_id, published.key)))
+            done.append((f"{kind}:{published.key}", published.version))
     return done
-
-
-def _version(session: Session, table, tenant_id: int, key: str) -> int:
-    return session.execute(select(table.c.version).where(and_(table.c.tenant_id == tenant_id,
-                                                              table.c.key == key))).scalar_one()
 
 
 def _attach(session: Session, tenant_id: int, app: AppPackage) -> tuple[str, ...]:

@@ -206,6 +206,46 @@ def _generic_schemas() -> dict:
         "NotificationList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": obj}}},
         "MarkRead": {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}},
                                                       "all": {"type": "boolean"}}},
+        **_report_schemas(),
+    }
+
+
+def _report_schemas() -> dict:
+    """Bodies of the report and dashboard routes."""
+    string, obj, items = {"type": "string"}, {"type": "object"}, {"type": "array", "items": {"type": "object"}}
+    condition = {"type": "object", "required": ["field", "op"], "properties": {
+        "field": string, "op": {"type": "string", "enum": ["=", "!=", ">", ">=", "<", "<=", "in", "not_in", "between",
+                                                          "blank", "not_blank", "contains"]},
+        "value": {}, "bucket": {"type": "string", "enum": ["day", "week", "month", "quarter", "year"]}}}
+    period = {"type": "object", "properties": {"from": {"type": ["string", "null"], "format": "date"},
+                                               "to": {"type": ["string", "null"], "format": "date"}}}
+    run = {"filters": {"type": "array", "items": _ref("schemas", "ReportCondition")}, "period": period,
+           "period_field": string}
+    return {
+        "ReportCondition": condition,
+        "ReportDefinition": {"type": "object", "required": ["key", "label", "dataset", "chart"]},
+        "DashboardDefinition": {"type": "object", "required": ["key", "label", "items"]},
+        "Published": {"type": "object", "required": ["key", "version"],
+                      "properties": {"key": string, "version": {"type": ["integer", "null"]}}},
+        "ReportList": {"type": "object", "required": ["items"], "properties": {"items": items}},
+        "DashboardList": {"type": "object", "required": ["items"], "properties": {"items": items}},
+        "ReportCheckResult": {"type": "object", "required": ["ok", "errors"], "properties": {
+            "ok": {"type": "boolean"}, "errors": {"type": "array", "items": _ref("schemas", "Problem")}}},
+        "ReportRun": {"type": "object", "properties": run},
+        "ReportDrill": {"type": "object", "required": ["point"], "properties": {**run, "point": obj}},
+        "ReportResult": {"type": "object", "required": ["key", "chart", "data", "chart_data", "figure"], "properties": {
+            "key": string, "label": string, "chart": string, "form": string,
+            "data": {"type": ["object", "null"], "properties": {"columns": items, "rows": {"type": "array"},
+                                                                "labels": {"type": "array"},
+                                                                "truncated": {"type": "boolean"}}},
+            "chart_data": obj, "figure": obj, "ms": {"type": "number"}}},
+        "DrillResult": {"type": "object", "required": ["form", "total", "records"], "properties": {
+            "form": string, "total": {"type": "integer"}, "conditions": items, "records": items}},
+        "DashboardRun": {"type": "object", "properties": {"values": obj}},
+        "DashboardDrill": {"type": "object", "required": ["report", "point"],
+                           "properties": {"report": string, "point": obj, "values": obj}},
+        "DashboardResult": {"type": "object", "required": ["key", "items"], "properties": {
+            "key": string, "label": string, "refresh": {"type": "integer"}, "filters": items, "items": items}},
     }
 
 
@@ -250,19 +290,74 @@ _GENERIC = (
      "NotificationList", ("Unauthorized",)),
     ("/notifications/read", "post", "mark_notifications_read", ("标为已读", "Mark as read"), "MarkRead", "200", None,
      ("Unauthorized",)),
+    ("/reports", "get", "list_reports", ("可查看的报表（?app=）", "Reports you may see (?app=)"), None, "200", "ReportList",
+     ("Unauthorized",)),
+    ("/reports", "post", "publish_report", ("发布报表（逐项列出问题）", "Publish a report (every problem listed)"),
+     "ReportDefinition", "201", "Published", ("Unauthorized", "Forbidden", "Invalid")),
+    ("/reports/check", "post", "check_report", ("检查报表定义（不发布）", "Check a report definition (no publishing)"),
+     "ReportDefinition", "200", "ReportCheckResult", ("Unauthorized",)),
+    ("/reports/{report_key}", "get", "get_report", ("报表定义", "A report's definition"), None, "200", "ReportDefinition",
+     ("Unauthorized", "NotFound")),
+    ("/reports/{report_key}", "put", "replace_report", ("发布报表的新版本（key 须与地址相同）",
+                                                        "Publish a new version (its key must equal the address's)"),
+     "ReportDefinition", "200", "Published", ("Unauthorized", "Forbidden", "NotFound", "Invalid")),
+    ("/reports/{report_key}", "delete", "delete_report", ("删除报表", "Delete a report"), None, "204", None,
+     ("Unauthorized", "Forbidden", "NotFound")),
+    ("/reports/{report_key}/data", "get", "report_data", ("报表数据与图形（?filters=JSON&from=&to=&period_field=）",
+                                                         "The report's numbers and figure (?filters=JSON&from=&to=&period_field=)"),
+     None, "200", "ReportResult", ("Unauthorized", "NotFound", "Invalid")),
+    ("/reports/{report_key}/data", "post", "report_data_post", ("报表数据与图形（筛选放在请求体）",
+                                                               "The report's numbers and figure (filters in the body)"),
+     "ReportRun", "200", "ReportResult", ("Unauthorized", "NotFound", "Invalid")),
+    ("/reports/{report_key}/drill", "post", "report_drill", ("图中一点背后的记录", "The records behind one point of the chart"),
+     "ReportDrill", "200", "DrillResult", ("Unauthorized", "NotFound", "Invalid")),
+    ("/reports/{report_key}/export.xlsx", "get", "report_export", ("导出 Excel（需导出权限；筛选同 data）",
+                                                                  "Export to Excel (needs export; filters as for data)"),
+     None, "200", "xlsx", ("Unauthorized", "Forbidden", "NotFound", "Invalid")),
+    ("/dashboards", "get", "list_dashboards", ("可查看的看板（?app=）", "Dashboards you may see (?app=)"), None, "200",
+     "DashboardList", ("Unauthorized",)),
+    ("/dashboards", "post", "publish_dashboard", ("发布看板", "Publish a dashboard"), "DashboardDefinition", "201",
+     "Published", ("Unauthorized", "Forbidden", "Invalid")),
+    ("/dashboards/{dashboard_key}", "get", "get_dashboard", ("看板定义", "A dashboard's definition"), None, "200",
+     "DashboardDefinition", ("Unauthorized", "NotFound")),
+    ("/dashboards/{dashboard_key}", "put", "replace_dashboard", ("发布看板的新版本", "Publish a new version of a dashboard"),
+     "DashboardDefinition", "200", "Published", ("Unauthorized", "Forbidden", "NotFound", "Invalid")),
+    ("/dashboards/{dashboard_key}", "delete", "delete_dashboard", ("删除看板（管理员）", "Delete a dashboard (admins)"),
+     None, "204", None, ("Unauthorized", "Forbidden", "NotFound")),
+    ("/dashboards/{dashboard_key}/data", "get", "dashboard_data", ("看板各报表的数据（?values=JSON）",
+                                                                  "Every report of the dashboard (?values=JSON)"),
+     None, "200", "DashboardResult", ("Unauthorized", "NotFound", "Invalid")),
+    ("/dashboards/{dashboard_key}/data", "post", "dashboard_data_post", ("看板各报表的数据（共享筛选值放在请求体）",
+                                                                        "Every report of the dashboard (shared filter values in the body)"),
+     "DashboardRun", "200", "DashboardResult", ("Unauthorized", "NotFound", "Invalid")),
+    ("/dashboards/{dashboard_key}/drill", "post", "dashboard_drill", ("看板上某报表一点背后的记录",
+                                                                     "The records behind a point of one of its reports"),
+     "DashboardDrill", "200", "DrillResult", ("Unauthorized", "NotFound", "Invalid")),
+    ("/dashboards/{dashboard_key}/export.xlsx", "get", "dashboard_export", ("导出 Excel（每个可导出的报表一个工作表）",
+                                                                           "Export to Excel (one sheet per report you may export)"),
+     None, "200", "xlsx", ("Unauthorized", "Forbidden", "NotFound", "Invalid")),
 )
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _generic_paths(t: _Text) -> dict:
     paths: dict = {}
     for path, method, op_id, (zh, en), request, code, response, errors in _GENERIC:
-        body = _body(_ref("schemas", response) if response else {"type": "object"}, t("成功", "Success"))
+        if response == "xlsx":              # a file, not JSON
+            body = {"description": t("Excel 文件", "An Excel file"),
+                    "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}
+        elif code == "204":
+            body = {"description": t("成功（无内容）", "Done (no content)")}
+        else:
+            body = _body(_ref("schemas", response) if response else {"type": "object"}, t("成功", "Success"))
         op = _op(op_id, "platform", t(zh, en), {code: body, **_common(*errors)})
         if request:
             op["requestBody"] = {**_body(_ref("schemas", request)), "required": True}
         params = [{"name": name, "in": "path", "required": True,
                    "schema": {"type": "integer"} if name == "run_id" else {"type": "string"}}
-                  for name in ("app_key", "form_key", "rule_key", "run_id", "token") if "{" + name + "}" in path]
+                  for name in ("app_key", "form_key", "rule_key", "run_id", "token", "report_key", "dashboard_key")
+                  if "{" + name + "}" in path]
         if params:
             op["parameters"] = params
         if op_id in ("create_token", "inbound_hook"):

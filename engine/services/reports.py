@@ -83,29 +83,95 @@ def publish_report(session: Session, actor: Actor, definition: Mapping[str, Any]
                                       definition=report.to_dict(), published_at=_now(), published_by=actor.user_id))
     index_for(session, tenant_id, report.dataset, forms[report.dataset.form],
               extra=CHARTS.get(report.chart.type).index_paths(report))
-    return report
+    return replace(report, version=version)
 
 
 def index_for(session: Session, tenant_id: int, ds: Dataset, form: FormDef, extra: Sequence[str] = ()) -> None:
-    """Index the record table's columns the dataset groups and filters by (idempotent), so a
-    dashboard's queries are index ranges. Only columns of the form's own table are indexed."""
+    """Index what the dataset reads (idempotent):
+
+    * each filtered column of the form's own table, ``(tenant_id, column)``: a dashboard's date
+      range or supplier filter is an index range;
+    * one *covering* index on the table the rows come from — ``(tenant_id, the dimensions'
+      columns, the columns the measures and conditions read)`` — so a report over the whole
+      table reads the index in group order instead of fetching every row.
+    """
     pub = form_store.load_published(session, tenant_id, form.key)
-    table = records.top_table(pub.spec)
-    wanted: list[str] = []
-    paths = [(d.field, d.bucket) for d in ds.dimensions] + [(c.field, c.bucket) for c in ds.filters]
-    paths += [(p, None) for p in extra]
-    for path, grain in paths:
+    tables = record_tables.sa_tables(pub.spec)
+    refs = {}
+    for path in dataset_paths(ds) + list(extra):
         try:
-            ref = resolve(path, form, {})
+            refs[path] = resolve(path, form, {})
         except PathError:
             continue
-        if ref.table or ref.via:
+    conn = session.connection()
+    top = tables[()]
+    for path, grain in [(c.field, c.bucket) for c in ds.filters] + [(p, None) for p in extra]:
+        ref = refs.get(path)
+        if ref is None or ref.table or ref.via:
             continue
         name = buckets.bucket_column(ref.column, ref.kind, grain) if grain else ref.column
-        if name in table.c and name not in wanted:
-            wanted.append(name)
-    for name in wanted:
-        record_tables.ensure_index(session.connection(), table.name, ("tenant_id", name))
+        if name in top.c:
+            record_tables.ensure_index(conn, top.name, ("tenant_id", name))
+    chains = [r.table for r in refs.values() if r.via is None]
+    grain = max(chains, key=len) if chains else ()
+    table = tables.get(grain)
+    _index_subgroups(conn, ds, refs, grain, table)
+    if table is None or not ds.dimensions or any(refs.get(d.field) is None or refs[d.field].table != grain
+                                                 or refs[d.field].via for d in ds.dimensions):
+        return
+    wanted: list[str] = []
+    for d in ds.dimensions:
+        ref = refs[d.field]
+        wanted.append(buckets.bucket_column(ref.column, ref.kind, d.bucket) if d.bucket else ref.column)
+    for m in ds.measures:
+        for path in (m.field, m.per, m.lsl, m.usl):
+            ref = refs.get(path) if isinstance(path, str) else None
+            if ref is not None and ref.table == grain and not ref.via:
+                wanted.append(ref.column)
+        wanted += _expression_columns(m.where, grain)
+    wanted += _expression_columns(ds.filter, grain)
+    wanted += [refs[c.field].column for c in ds.filters if c.field in refs and refs[c.field].table == grain
+               and not refs[c.field].via]
+    columns = [c for c in dict.fromkeys(wanted) if c in table.c][:COVERING_COLUMNS]
+    if columns:
+        record_tables.ensure_index(conn, table.name, ("tenant_id", *columns))
+
+
+COVERING_COLUMNS = 8
+
+
+def _index_subgroups(conn, ds: Dataset, refs: Mapping[str, FieldRef], grain: tuple[str, ...], table) -> None:
+    """A Cpk of a sub-table column reads the sub-table grouped by record: index ``(tenant_id,
+    record_id, the measured and limit columns)`` so that is one ordered pass over an index."""
+    if len(grain) != 1 or table is None:
+        return
+    for m in ds.measures:
+        ref = refs.get(m.field) if m.agg == "cpk" and isinstance(m.field, str) else None
+        if ref is None or ref.table != grain or ref.via:
+            continue
+        columns = [ref.column] + [refs[p].column for p in (m.lsl, m.usl)
+                                  if isinstance(p, str) and p in refs and refs[p].table == grain]
+        record_tables.ensure_index(conn, table.name, ("tenant_id", "record_id", *dict.fromkeys(columns)))
+
+
+def _expression_columns(source: str | None, grain: tuple[str, ...]) -> list[str]:
+    """Columns of the grain table an expression reads (names of the record at the record's grain,
+    ``sub.col`` paths at a sub-table's)."""
+    from engine.errors import ExpressionError
+    from engine.expressions import ast, parse
+    if not source:
+        return []
+    try:
+        tree = parse(source)
+    except ExpressionError:
+        return []
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not grain:
+            out.append(node.key)
+        elif isinstance(node, ast.Path) and tuple(node.parts[:-1]) == grain:
+            out.append(node.parts[-1])
+    return out
 
 
 def _row(session: Session, tenant_id: int, key: str, lock: bool = False):
@@ -115,17 +181,34 @@ def _row(session: Session, tenant_id: int, key: str, lock: bool = False):
     return session.execute(stmt).first()
 
 
+_CHECKED: dict[tuple, ReportDef] = {}      # a stored definition checked against a form version: immutable
+_CHECKED_MAX = 512
+
+
 def load(session: Session, actor: Actor, key: str) -> ReportDef:
-    """The report if the actor may read its form (NotFound otherwise: its existence is not revealed)."""
+    """The report if the actor may read its form (NotFound otherwise: its existence is not revealed).
+
+    A stored definition is checked against the current forms once per (report version, form
+    version): running it again costs no re-check."""
     row = _row(session, actor.tenant_id, key)
     if row is None or not access_control.form_access(session, actor, row.form_key).read.allows_any:
         raise NotFound(msg("没有报表“{k}”", "There is no report '{k}'", k=key))
+    pub = form_store.load_published(session, actor.tenant_id, row.form_key)
+    cache_key = (str(session.get_bind().url), actor.tenant_id, key, row.id, row.version, row.updated_at,
+                 row.form_key, pub.current_version)
+    hit = _CHECKED.get(cache_key)
+    if hit is not None:
+        return hit
     forms = form_service.published_forms(session, actor.tenant_id)
     try:
-        return load_report(row.definition, forms)
+        report = replace(load_report(row.definition, forms), version=row.version)
     except DefinitionError as exc:     # its form changed since: say what no longer fits
         raise ReportInputError(msg("报表“{k}”与表单的当前版本不再相符：{p}", "The report '{k}' no longer fits the current "
                                    "form: {p}", k=key, p=exc.problems[0].message.en if exc.problems else "")) from None
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED[cache_key] = report
+    return report
 
 
 def list_reports(session: Session, actor: Actor, app_key: str | None = None) -> list[dict]:

@@ -170,21 +170,22 @@ def bucket_values(column: str, kind: StorageKind, value: Any, zone: tzinfo) -> d
 
 def _key_parts(grain: str, key: Any) -> tuple[int, int]:
     """(year, number within the year) of an integer bucket key, checked; BucketError otherwise."""
-    bad = BucketError(msg("“{k}”不是有效的{g}分组键", "'{k}' is not a valid {g} bucket key", k=str(key)[:40], g=grain))
+    def bad() -> BucketError:
+        return BucketError(msg("“{k}”不是有效的{g}分组键", "'{k}' is not a valid {g} bucket key", k=str(key)[:40], g=grain))
     if isinstance(key, str) and key.strip().isdigit():
         key = int(key)
     if not isinstance(key, int) or isinstance(key, bool) or key <= 0:
-        raise bad
+        raise bad()
     if grain == "year":
         year, part = key, 1
     else:
         year, part = divmod(key, 10 if grain == "quarter" else 100)
     if not 1 <= year <= 9999:
-        raise bad
+        raise bad()
     # 28 December always lies in the ISO year's last week (52 or 53)
     top = date(year, 12, 28).isocalendar().week if grain == "week" else {"year": 1, "quarter": 4, "month": 12}[grain]
     if not 1 <= part <= top:
-        raise bad
+        raise bad()
     return year, part
 
 

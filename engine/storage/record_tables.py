@@ -391,6 +391,10 @@ def ensure_index(conn: Connection, table_name: str, columns: tuple[str, ...]) ->
         digest = hashlib.sha256("\0".join(columns).encode("utf-8")).hexdigest()[:naming.HASH_LENGTH]
         name = naming.index_name(table_name, "__".join(columns) + "__" + digest)
     Operations(MigrationContext.configure(conn)).create_index(name, table_name, list(columns))
+    if conn.dialect.name == "sqlite":
+        # SQLite plans from sqlite_stat1: an index without statistics looks like a poor choice (or a
+        # falsely good one) to its planner until the next ANALYZE; PostgreSQL plans from table stats
+        conn.exec_driver_sql(f'ANALYZE "{naming.safe_sql_name(name)}"')
     return True
 
 

@@ -2,9 +2,10 @@
 
 Modules: ``blueprint`` (sign-in gate, error envelope), ``replies`` (bodies in, JSON out),
 ``tokens``, ``apps``, ``forms``, ``records``, ``flows`` (flows, tasks, delegations), ``expressions``,
-``docs`` (OpenAPI + Swagger UI).
+``reports`` (reports and dashboards: definitions, data, drill-down, Excel), ``docs`` (OpenAPI + Swagger UI).
 """
-from runtime.api import apps, bulk, docs, expressions, flows, forms, notifications, records, rules, tokens  # noqa: F401  (routes)
+from runtime.api import (apps, bulk, docs, expressions, flows, forms, notifications, records, reports,  # noqa: F401
+                         rules, tokens)  # (routes)
 from runtime.api.blueprint import bp
 
 __all__ = ["bp"]

@@ -59,6 +59,10 @@ def test_monthly_pass_rate_per_supplier_equals_python(shop):
     for key, flags in groups.items():
         assert got[key][0] == pytest.approx(sum(flags) / len(flags))
         assert got[key][1] == len(flags)
+    t = shop.admin.tenant_id
+    hand = _hand(shop, f"SELECT supplier, inspect_date__m, AVG(CASE WHEN result = 'accept' THEN 1.0 ELSE 0.0 END), "
+                       f"COUNT(*) FROM t{t}_iqc WHERE tenant_id = :t GROUP BY supplier, inspect_date__m", t=t)
+    assert {(a, b): (pytest.approx(float(c)), d) for a, b, c, d in hand} == got
     labels = {tuple(lab) for lab in result.data["main"].labels}
     assert ("Acme", "2026-01") in labels or ("Bolt", "2026-01") in labels or ("Cogs", "2026-01") in labels
 
@@ -164,3 +168,28 @@ def test_chart_option_expressions_are_checked_at_publish(shop):
     with pytest.raises(DefinitionError) as err:
         shop.publish(bad)
     assert "$.chart" in {p.path for p in err.value.problems}
+
+
+def test_cpk_by_subgroups_gives_the_same_numbers_in_both_plans(shop):
+    """A Cpk of a sub-table column is aggregated per subgroup first; with a measure that cannot be
+    rolled up (count_distinct) the one-level plan runs instead: the numbers must agree."""
+    measures = [{"agg": "cpk", "field": "chars.value", "lsl": 9.9, "usl": 10.1, "key": "cpk"},
+                {"agg": "avg", "field": "chars.value", "key": "mean"}, {"agg": "count", "key": "n"},
+                {"agg": "range", "field": "chars.value", "key": "r"}]
+    dataset = {"form": "iqc", "filter": 'result = "accept"', "filters": [{"field": "chars.value", "op": ">", "value": 9.0}],
+               "dimensions": [{"field": "part", "key": "part"}, {"field": "chars.name", "key": "name"}],
+               "measures": measures, "sort": [{"by": "cpk", "desc": True}]}
+    shop.publish(report("split", dataset))
+    shop.publish(report("whole", {**dataset, "measures": measures + [{"agg": "count_distinct", "field": "supplier",
+                                                                      "key": "suppliers"}]}))
+    split, whole = shop.run("split").data["main"].rows, shop.run("whole").data["main"].rows
+    assert len(split) == 2
+    for a, b in zip(split, whole):
+        assert a[:2] == b[:2] and a[4] == b[4]
+        assert a[2] == pytest.approx(b[2], rel=1e-9) and a[3] == pytest.approx(b[3], rel=1e-9)
+        assert a[5] == pytest.approx(b[5])
+    accepted = [lot for lot in shop.iqc if lot["result"] == "accept"]
+    for part, name, cpk, mean, n, r in split:
+        values = [c["value"] for lot in accepted if lot["part"] == part for c in lot["chars"]]
+        assert n == len(values) and mean == pytest.approx(statistics.fmean(values))
+        assert r == pytest.approx(max(values) - min(values))

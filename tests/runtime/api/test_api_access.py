@@ -108,6 +108,7 @@ def test_tenant_a_gets_404_for_every_route_on_tenant_b_things(app, client, tenan
     task = b_tasks[0]
     flow_things = {"flow_key": "b_review", "instance_id": task["instance_id"], "task_id": task["id"],
                    "action": "approve", "delegation_id": 1, "rule_key": "b_rule", "token": "t" * 32,
+                   "report_key": "b_report", "dashboard_key": "b_board",
                    "run_id": client.get("/api/v1/rule-runs", headers=bearer(tenant_b.admin_token)).get_json()["items"][0]["id"]}
     samples = [{"app_key": "b_app", "form_key": "b_only", "record_id": task["record_id"], **flow_things},
                {"app_key": "b_app", "form_key": "inspection", "record_id": record_id, **flow_things}]

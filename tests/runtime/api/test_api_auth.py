@@ -10,7 +10,8 @@ from tests.runtime.web_support import ADMIN_PASSWORD
 
 TOKEN = "/api/v1/auth/token"
 SAMPLE = {"app_key": "iqc", "form_key": "inspection", "record_id": 1, "flow_key": "review", "instance_id": 1,
-          "task_id": 1, "action": "approve", "delegation_id": 1, "rule_key": "freeze", "run_id": 1, "token": "t" * 32}
+          "task_id": 1, "action": "approve", "delegation_id": 1, "rule_key": "freeze", "run_id": 1, "token": "t" * 32,
+          "report_key": "defects", "dashboard_key": "quality"}
 PUBLIC = {"api.create_token", "api.inbound_hook"}   # a password, or the secret in the URL, is the credential
 
 
