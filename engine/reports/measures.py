@@ -185,7 +185,7 @@ class _Moments(Aggregation):
         if n == 0 or s is None:
             return n, None, None
         mean = s / n
-        if n < 2:
+        if n < 2 or ss is None:
             return n, mean + shift, None
         var = max((ss - s * s / n) / (n - 1), 0.0)
         return n, mean + shift, math.sqrt(var)
@@ -267,6 +267,8 @@ class _Capability(_Moments):
 
     def parts(self, m, q):
         out = self.moments(m, q, self.shift(m))
+        if self.within:        # Cpk needs the mean, not the overall spread: no sum of squares to compute
+            out[2] = cast(literal(None), Float)
         for limit, fn in ((m.lsl, func.min), (m.usl, func.max)):
             out.append(fn(q.number(limit)) if isinstance(limit, str) else literal(limit, Float) if limit is not None
                        else cast(literal(None), Float))
@@ -275,15 +277,15 @@ class _Capability(_Moments):
         return out
 
     def subgroup_parts(self, m, q):
-        """Per subgroup: the moments and limits, plus its size and range (for R̄/d2)."""
+        """Per subgroup: the moments and limits, plus its range (with its size, the first part, for R̄/d2)."""
         x = q.number(m.field)
         out = self.parts(m, _NoWithin(q))[:5]          # moments and limits; σ within comes from n and r
-        return out + [func.count(x), func.max(x) - func.min(x)] if self.within else out
+        return out + [func.max(x) - func.min(x)] if self.within else out
 
     def rolled_up(self, m, inner):
         out = [fn(col) for fn, col in zip(self.rollup, inner[:5])]
         if self.within:
-            n, r = inner[5], inner[6]
+            n, r = inner[0], inner[5]
             d2 = case(*((n == size, constants.d2(size)) for size in range(2, 26)), else_=None)
             out.append(func.avg(r / d2))
         return out

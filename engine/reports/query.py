@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import (Float, Integer, Table, and_, case, cast, false, func, literal, not_, or_,
-                        select, true)
+                        select, true, type_coerce)
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.definitions.model import FormDef
@@ -145,7 +145,9 @@ class DatasetQuery:
             return literal(path_or_value, Float)
         ref = self.ref(path_or_value)
         col = self.table_of(ref).c[ref.column]
-        return cast(col, Float) if ref.kind is StorageKind.DECIMAL else col
+        # a decimal column is aggregated as it is stored (SQLite: REAL; PostgreSQL: numeric, whose
+        # sums are exact); only the Python result type says float (a cast per row costs more)
+        return type_coerce(col, Float) if ref.kind is StorageKind.DECIMAL else col
 
     def bucket(self, ref: FieldRef, grain: str) -> ColumnElement:
         table = self.table_of(ref)
