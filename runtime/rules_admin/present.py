@@ -115,6 +115,9 @@ def describe_trigger(session, tenant_id: int, definition: Mapping[str, Any]) -> 
     if kind == "spc_violation":
         rules = ", ".join(map(str, trig.get("rules") or ())) or t("全部", "all")
         lines.append(t(f"字段 {trig.get('field')}，判异规则 {rules}", f"Field {trig.get('field')}, run rules {rules}"))
+        chart = trig.get("report") or t("默认控制图（单值或均值-极差）", "the default chart (I-MR or X̄-R)")
+        last = trig.get("last") or 50
+        lines.append(t(f"控制图：{chart}，最近 {last} 个子组", f"Chart: {chart}, the last {last} subgroups"))
     return lines
 
 
