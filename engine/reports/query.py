@@ -14,37 +14,28 @@ every literal is a bound parameter.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import (Float, Integer, Table, and_, case, cast, false, func, literal, not_, or_,
-                        select, true, type_coerce)
+from sqlalchemy import Float, Integer, Table, and_, case, cast, func, literal, select, true, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.definitions.model import FormDef
-from engine.errors import ExpressionError, QMSError
-from engine.expressions import ast, check, parse
-from engine.expressions.types import Kind, Scope
+from engine.errors import ExpressionError
+from engine.expressions import ast, parse
 from engine.fields.base import StorageKind
 from engine.i18n import Msg, msg
 from engine.quality import constants
+from engine.reports import conditions
+from engine.reports.conditions import ReportInputError
 from engine.reports.measures import AGGREGATIONS
 from engine.reports.model import MAX_ROWS, Condition, Dataset, Dimension, Measure
 from engine.reports.paths import FieldRef, grain_of, resolve, subtables
 from engine.storage import buckets
-from engine.storage.filters import FilterCompiler, filter_scope, kind_of, not_in_filter
+
+__all__ = ["Column", "Compiled", "DatasetQuery", "ReportInputError", "expression_paths"]
 
 ScopeFor = Callable[[str, Table], "ColumnElement | None"]     # (form key, table) → read-scope clause (None: all)
-
-
-class ReportInputError(QMSError):
-    """A dataset or a filter value that cannot run (bilingual ``message``; ``path`` names where)."""
-
-    code = "invalid_report_input"
-
-    def __init__(self, message: Msg, path: str = "$"):
-        super().__init__(message)
-        self.path = path
 
 
 @dataclass
@@ -120,7 +111,7 @@ class DatasetQuery:
         self.aliases: dict[str, Any] = {}
         self.cte_joins: list[tuple[Any, list]] = []
         self._dims: list[ColumnElement] = []
-        self._at = "$.dataset.filter"         # where an expression being compiled comes from (for messages)
+        self.expression_at = "$.dataset.filter"         # where an expression being compiled comes from (for messages)
 
     # ------------------------------------------------------------------ paths → columns
     def ref(self, path: str, where: str = "$") -> FieldRef:
@@ -217,7 +208,7 @@ class DatasetQuery:
         columns, selected = self._dimension_columns(dims)
         sortable: dict[str, Any] = {}
         for i, m in enumerate(ds.measures):
-            self._at = f"$.dataset.measures[{i}].where"
+            self.expression_at = f"$.dataset.measures[{i}].where"
             self._check_grain(m, i)
             parts = AGGREGATIONS.get(m.agg).parts(m, self)
             columns.append(self._measure_column(m, len(parts)))
@@ -298,7 +289,7 @@ class DatasetQuery:
         inner_cols += [self._dimension(ds.dimensions[i]).label(f"g{i}") for i in grain_dims]
         layouts = []
         for i, m in enumerate(ds.measures):
-            self._at = f"$.dataset.measures[{i}].where"
+            self.expression_at = f"$.dataset.measures[{i}].where"
             parts = AGGREGATIONS.get(m.agg).subgroup_parts(m, self)
             inner_cols += [p.label(f"p{i}_{j}") for j, p in enumerate(parts)]
             layouts.append(len(parts))
@@ -407,104 +398,14 @@ class DatasetQuery:
             out = [d.asc() for d in dims]
         return out, in_python
 
-    # ------------------------------------------------------------------ filters
+    # ------------------------------------------------------------------ filters (engine.reports.conditions)
     def condition(self, source: str, where: str = "$") -> ColumnElement:
         """An expression of the language as a WHERE term on the dataset's rows."""
-        scope = filter_scope(_row_scope(_scope_of(self.form, self.forms), self.grain))
-        try:
-            tree = parse(source)
-            result = check(source, scope)
-            if result.errors:
-                raise result.errors[0]
-            if result.type is not None and result.type.kind not in (Kind.BOOLEAN, Kind.ANY, Kind.BLANK):
-                raise ExpressionError(msg("条件的结果应为真/假，而不是 {t}", "A condition must be true or false, not {t}",
-                                          t=str(result.type)), tree.line, tree.column)
-            return _RowFilter(self).condition(tree)
-        except ExpressionError as exc:
-            exc.report_path = where if where != "$" else self._at
-            raise
+        return conditions.expression_condition(self, source, where)
 
     def structured(self, c: Condition, where: str) -> ColumnElement:
-        ref = self.ref(c.field, where + ".field")
-        col = self.bucket(ref, c.bucket) if c.bucket else self.table_of(ref).c[ref.column]
-        kind = "bucket" if c.bucket else ref.kind
-        op = c.op
-        if op == "blank":
-            return or_(col.is_(None), col == "") if ref.kind is StorageKind.TEXT and not c.bucket else col.is_(None)
-        if op == "not_blank":
-            return and_(col.is_not(None), col != "") if ref.kind is StorageKind.TEXT and not c.bucket else col.is_not(None)
-        if op in ("in", "not_in"):
-            values = c.value if isinstance(c.value, (list, tuple)) else [c.value]
-            if len(values) > 1000:
-                raise ReportInputError(msg("in 最多 1000 个值", "'in' takes at most 1000 values"), where + ".value")
-            parsed = [self.value(v, ref, kind, where) for v in values if v not in (None, "")]
-            hit = col.in_(parsed) if parsed else false()
-            return hit if op == "in" else or_(col.is_(None), not_(hit))
-        if op == "between":
-            if not isinstance(c.value, (list, tuple)) or len(c.value) != 2:
-                raise ReportInputError(msg("between 需要 [起, 止] 两个值", "'between' needs two values [from, to]"),
-                                       where + ".value")
-            low, high = c.value
-            terms = []
-            if low not in (None, ""):
-                terms.append(self._compare(col, ">=", low, ref, kind, where))
-            if high not in (None, ""):
-                terms.append(self._compare(col, "<=", high, ref, kind, where))
-            return and_(*terms) if terms else true()
-        if op == "contains":
-            finder = func.strpos if self.dialect == "postgresql" else func.instr
-            return func.coalesce(finder(func.lower(col), str(c.value or "").lower()), 0) > 0
-        return self._compare(col, op, c.value, ref, kind, where)
-
-    def _compare(self, col, op: str, raw, ref: FieldRef, kind, where: str) -> ColumnElement:
-        value = self.value(raw, ref, kind, where)
-        if kind is StorageKind.DATETIME and isinstance(value, date) and not isinstance(value, datetime):
-            # a day against a timestamp: the day's whole span in the tenant's zone
-            start = datetime.combine(value, time(), self.zone).astimezone(timezone.utc)
-            end = start + timedelta(days=1)
-            return {">=": col >= start, ">": col >= end, "<=": col < end, "<": col < start,
-                    "=": and_(col >= start, col < end), "!=": or_(col < start, col >= end, col.is_(None))}[op]
-        if op == "!=":
-            return or_(col != value, col.is_(None))
-        return {"=": col == value, ">": col > value, ">=": col >= value, "<": col < value, "<=": col <= value}[op]
-
-    def value(self, raw, ref: FieldRef, kind, where: str):
-        """A filter value in the column's type (ReportInputError naming the field otherwise)."""
-        def bad():
-            return ReportInputError(msg("“{fz}”的筛选值“{v}”无效", "Invalid filter value '{v}' for '{fe}'",
-                                        fz=ref.label.zh, fe=ref.label.en, v=str(raw)[:40]), where + ".value")
-        try:
-            if kind == "bucket" or kind is StorageKind.INTEGER:
-                if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-                    raise bad()
-                return int(raw)
-            if kind is StorageKind.DECIMAL:
-                if isinstance(raw, bool):
-                    raise bad()
-                return float(raw)
-            if kind is StorageKind.BOOLEAN:
-                if isinstance(raw, bool):
-                    return raw
-                if str(raw).lower() in ("true", "1", "yes"):
-                    return True
-                if str(raw).lower() in ("false", "0", "no"):
-                    return False
-                raise bad()
-            if kind is StorageKind.DATE:
-                return raw if isinstance(raw, date) and not isinstance(raw, datetime) else date.fromisoformat(str(raw)[:10])
-            if kind is StorageKind.DATETIME:
-                if isinstance(raw, datetime):
-                    return raw
-                text = str(raw)
-                if len(text) == 10:
-                    return date.fromisoformat(text)
-                parsed = datetime.fromisoformat(text)
-                return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)
-            if isinstance(raw, (dict, list)):
-                raise bad()
-            return str(raw)
-        except (TypeError, ValueError, OverflowError):
-            raise bad() from None
+        """A structured condition ``{field, op, value}`` as a WHERE term."""
+        return conditions.structured_condition(self, c, where)
 
     # ------------------------------------------------------------------ Cpk's within sigma
     def within_sigma(self, m: Measure) -> ColumnElement:
@@ -560,44 +461,3 @@ def _measure_label(m: Measure, refs: Mapping[str, FieldRef]) -> Msg:
     if ref is None:
         return agg
     return Msg(f"{ref.label.zh}{agg.zh}", f"{agg.en} of {ref.label.en}")
-
-
-def _scope_of(form: FormDef, forms):
-    from engine.definitions.scopes import form_scope
-    return form_scope(form, forms)
-
-
-def _row_scope(scope: Scope, grain: tuple[str, ...]) -> Scope:
-    """``scope`` with the sub-tables on the grain chain seen as one row (``defects.code`` is a value)."""
-    if not grain:
-        return scope
-    fields = []
-    for key, member in scope.fields:
-        if key == grain[0] and isinstance(member, Scope):
-            member = Scope(_row_scope(member, grain[1:]).fields, None, member.labels, record=True)
-        fields.append((key, member))
-    return Scope(tuple(fields), scope.parent, scope.labels)
-
-
-class _RowFilter(FilterCompiler):
-    """FilterCompiler over the dataset's joined rows: names are the record's columns, paths
-    (``defects.class``) the grain chain's columns."""
-
-    def __init__(self, q: DatasetQuery):
-        super().__init__(q.tables[()], q.dialect, q.now, q.zone, _choices(q.form))
-        self.q = q
-
-    def expr(self, node):
-        if isinstance(node, ast.Path):
-            chain, key = tuple(node.parts[:-1]), node.parts[-1]
-            table = self.q.tables.get(chain)
-            if table is None or key not in table.c or chain != self.q.grain[:len(chain)]:
-                raise not_in_filter(node, ".".join(node.parts))
-            return table.c[key], kind_of(table.c[key])
-        return super().expr(node)
-
-
-def _choices(form: FormDef) -> dict[str, tuple[str, ...]]:
-    return {f.key: tuple(str(c.get("code")) for c in f.option("choices") or ())
-            for f in form.fields if f.type in ("select", "radio")}
-
