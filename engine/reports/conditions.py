@@ -34,6 +34,18 @@ class ReportInputError(QMSError):
         self.path = path
 
 
+def names_in(source: str | None) -> list | None:
+    """The names and paths an expression reads (``ast.Name`` / ``ast.Path`` nodes): [] for no
+    expression, None for one that does not parse (its error comes when it is compiled)."""
+    if not source:
+        return []
+    try:
+        tree = parse(source)
+    except ExpressionError:
+        return None
+    return [node for node in ast.walk(tree) if isinstance(node, (ast.Name, ast.Path))]
+
+
 def expression_condition(q, source: str, where: str = "$") -> ColumnElement:
     """An expression of the language as a WHERE term on the dataset's rows."""
     scope = filter_scope(_row_scope(_scope_of(q.form, q.forms), q.grain))

@@ -21,8 +21,7 @@ from sqlalchemy import Float, Integer, Table, and_, case, cast, func, literal, s
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.definitions.model import FormDef
-from engine.errors import ExpressionError
-from engine.expressions import ast, parse
+from engine.expressions import ast
 from engine.fields.base import StorageKind
 from engine.i18n import Msg, msg
 from engine.quality import constants
@@ -64,37 +63,18 @@ class Compiled:
 
 def expression_paths(source: str | None, form: FormDef) -> list[tuple[str, ...]]:
     """Sub-table chains an expression's paths go through (to find the dataset's grain)."""
-    if not source:
-        return []
-    try:
-        tree = parse(source)
-    except ExpressionError:
-        return []
-    tables, out = subtables(form), []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Path):
-            chain = tuple(node.parts[:-1])
-            if chain in tables:
-                out.append(chain)
-    return out
+    tables = subtables(form)
+    return [chain for node in conditions.names_in(source) or () if isinstance(node, ast.Path)
+            and (chain := tuple(node.parts[:-1])) in tables]
 
 
 def _expression_depths(source: str | None) -> list[int]:
     """Depth of each table an expression reads: 0 for a name of the record, the chain's length
-    for a path through sub-tables."""
-    if not source:
-        return []
-    try:
-        tree = parse(source)
-    except ExpressionError:
+    for a path through sub-tables (an expression that does not parse counts as the record's)."""
+    nodes = conditions.names_in(source)
+    if nodes is None:
         return [0]
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            out.append(0)
-        elif isinstance(node, ast.Path):
-            out.append(len(node.parts) - 1)
-    return out
+    return [0 if isinstance(node, ast.Name) else len(node.parts) - 1 for node in nodes]
 
 
 class DatasetQuery:
@@ -304,16 +284,8 @@ class DatasetQuery:
         source = sub
         terms = []
         if needs_top:
-            source = sub.join(top, and_(top.c.id == sub.c.sg, top.c.tenant_id == self.tenant_id))
-            for ref in self.refs.values():
-                if ref.via is not None and ref.via not in self.aliases:
-                    target = self.target_tables[ref.target].alias(f"ref_{ref.via}")
-                    self.aliases[ref.via] = target
-                    on = [target.c.id == top.c[ref.via], target.c.tenant_id == self.tenant_id]
-                    scope = self.scope_for(ref.target, target)
-                    if scope is not None:
-                        on.append(scope)
-                    source = source.outerjoin(target, and_(*on))
+            source = self._join_references(sub.join(top, and_(top.c.id == sub.c.sg,
+                                                              top.c.tenant_id == self.tenant_id)))
             terms += top_terms
         dims = [sub.c[f"g{i}"] if i in grain_dims else self._dimension(d) for i, d in enumerate(ds.dimensions)]
         columns, selected = self._dimension_columns(dims)
@@ -335,6 +307,12 @@ class DatasetQuery:
             child, parent = self.tables[grain[:depth]], self.tables[grain[:depth - 1]]
             link = child.c.record_id == top.c.id if depth == 1 else child.c.parent_id == parent.c.id
             source = source.join(child, and_(link, child.c.tenant_id == self.tenant_id))
+        return self._join_references(source)
+
+    def _join_references(self, source):
+        """LEFT JOIN the record each reference path goes through, within the viewer's read scope
+        on that form (a record they may not read shows blank)."""
+        top = self.tables[()]
         for ref in self.refs.values():
             if ref.via is None or ref.via in self.aliases:
                 continue

@@ -27,6 +27,7 @@ from engine.services import reports as report_service
 from engine.storage.db import read_only, session_scope
 from engine.storage.report_tables import dashboard_definitions as dd
 from engine.storage.report_tables import report_definitions as rd
+from engine.storage.report_tables import definition_row
 from engine.storage.report_tables import report_versions as rv
 from engine.types import Actor
 
@@ -46,10 +47,7 @@ def _reports(session: Session, tenant_id: int, forms) -> dict[str, ReportDef]:
 
 
 def _row(session: Session, tenant_id: int, key: str, lock: bool = False):
-    stmt = select(dd).where(and_(dd.c.tenant_id == tenant_id, dd.c.key == key))
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.execute(stmt).first()
+    return definition_row(session, dd, tenant_id, key, lock)
 
 
 def publish_dashboard(session: Session, actor: Actor, definition: Mapping[str, Any], app_key: str | None = None

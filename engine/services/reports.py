@@ -24,12 +24,15 @@ from engine.i18n import msg
 from engine.reports import CHARTS, ChartContext, check_report, load_report
 from engine.reports.model import Condition, Dataset, ReportDef
 from engine.reports.paths import FieldRef, PathError, resolve
+from engine.expressions import ast
+from engine.reports.conditions import names_in
 from engine.reports.query import DatasetQuery, ReportInputError
 from engine.reports.result import ReportData, execute
 from engine.services import forms as form_service
 from engine.services.names import user_names
 from engine.storage import buckets, form_store, record_tables, records
 from engine.storage.report_tables import report_definitions as rd
+from engine.storage.report_tables import definition_row
 from engine.storage.report_tables import report_versions as rv
 from engine.types import Actor
 
@@ -157,16 +160,8 @@ def _index_subgroups(conn, ds: Dataset, refs: Mapping[str, FieldRef], grain: tup
 def _expression_columns(source: str | None, grain: tuple[str, ...]) -> list[str]:
     """Columns of the grain table an expression reads (names of the record at the record's grain,
     ``sub.col`` paths at a sub-table's)."""
-    from engine.errors import ExpressionError
-    from engine.expressions import ast, parse
-    if not source:
-        return []
-    try:
-        tree = parse(source)
-    except ExpressionError:
-        return []
     out = []
-    for node in ast.walk(tree):
+    for node in names_in(source) or ():
         if isinstance(node, ast.Name) and not grain:
             out.append(node.key)
         elif isinstance(node, ast.Path) and tuple(node.parts[:-1]) == grain:
@@ -175,10 +170,7 @@ def _expression_columns(source: str | None, grain: tuple[str, ...]) -> list[str]
 
 
 def _row(session: Session, tenant_id: int, key: str, lock: bool = False):
-    stmt = select(rd).where(and_(rd.c.tenant_id == tenant_id, rd.c.key == key))
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.execute(stmt).first()
+    return definition_row(session, rd, tenant_id, key, lock)
 
 
 _CHECKED: dict[tuple, ReportDef] = {}      # a stored definition checked against a form version: immutable
@@ -349,16 +341,7 @@ def dataset_paths(ds: Dataset) -> list[str]:
 
 def expression_heads(source: str | None) -> set[str]:
     """The first names of every name and path in an expression (empty when it does not parse)."""
-    from engine.errors import ExpressionError
-    from engine.expressions import ast, parse
-    if not source:
-        return set()
-    try:
-        tree = parse(source)
-    except ExpressionError:
-        return set()
-    return {n.key for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
-           {n.parts[0] for n in ast.walk(tree) if isinstance(n, ast.Path)}
+    return {n.key if isinstance(n, ast.Name) else n.parts[0] for n in names_in(source) or ()}
 
 
 def run_report(session: Session, actor: Actor, key: str, filters: Sequence[Condition] = (),

@@ -7,7 +7,7 @@ one can be viewed or restored.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, UniqueConstraint, and_, select
 
 from engine.storage.platform import IdType, JSONType, _tenant_fk, _utc, metadata
 
@@ -66,3 +66,12 @@ aql_switching_states = Table(     # ISO 2859-1 switching state per supplier × p
     _utc("updated_at", nullable=False),
     UniqueConstraint("tenant_id", "supplier", "part", "defect_class"),
 )
+
+
+def definition_row(session, table: Table, tenant_id: int, key: str, lock: bool = False):
+    """The row of one report or dashboard (``table``), locked for a new version when ``lock``
+    (PostgreSQL; SQLite's write transaction already holds the database)."""
+    stmt = select(table).where(and_(table.c.tenant_id == tenant_id, table.c.key == key))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).first()
