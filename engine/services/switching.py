@@ -4,7 +4,8 @@
 tightened or reduced); :func:`record_lot` judges the lot against that plan and moves the state
 by the ISO 2859-1 switching rules (:mod:`engine.quality.switching`), in the caller's
 transaction, with the row locked so two inspections of the same supplier and part cannot both
-read the old state. Each state keeps a short history (lots and switches) for the supplier page.
+read the old state. Each state keeps a short history (lots and switches) to show why a supplier
+is on tightened inspection.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import PermissionDenied
 from engine.i18n import msg
+from engine.quality import QualityInputError
 from engine.quality import aql as sampling
 from engine.quality import switching
 from engine.storage.report_tables import aql_switching_states as states
@@ -45,7 +47,6 @@ class LotOutcome:
 def _key(supplier: Any, part: Any, defect_class: Any) -> tuple[str, str, str]:
     out = tuple(str(v).strip()[:100] if v is not None else "" for v in (supplier, part, defect_class))
     if not out[0] or not out[1]:
-        from engine.quality import QualityInputError
         raise QualityInputError(msg("切换状态需要供应商与料号", "A switching state needs a supplier and a part"))
     return out  # type: ignore[return-value]
 
