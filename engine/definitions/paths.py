@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOKEN = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
@@ -35,3 +35,18 @@ def sort_key(path: str) -> tuple:
         else:
             key.append((1, 0, name or quoted))
     return tuple(key)
+
+
+def all_problems(produce: Callable[[], Iterable], what_zh: str, what_en: str) -> list:
+    """Every Problem ``produce()`` yields, once each (same path and message), sorted by path — and
+    never an exception: a definition that trips a checker gets one problem naming the error
+    ("Cannot check this <what> definition"), not a traceback."""
+    from engine.errors import Problem
+    from engine.i18n import Msg
+    try:
+        problems = list(produce())
+    except Exception as exc:  # noqa: BLE001 - never a traceback for a user's definition
+        name = type(exc).__name__
+        problems = [Problem("$", Msg(f"无法检查此{what_zh}定义（{name}）", f"Cannot check this {what_en} definition ({name})"))]
+    unique = {(p.path, p.message.en): p for p in problems}
+    return sorted(unique.values(), key=lambda p: sort_key(p.path))

@@ -13,7 +13,7 @@ from typing import Any, Iterator, Mapping
 
 from engine.definitions.loader import _too_deep
 from engine.definitions.model import FormDef, label_from
-from engine.definitions.paths import sort_key
+from engine.definitions.paths import all_problems
 from engine.definitions.schema import error_problems, validator
 from engine.errors import DefinitionError, Problem
 from engine.i18n import Msg, msg
@@ -25,13 +25,7 @@ DEFAULT_DATE_FIELD = "created_at"
 
 def check_dashboard(data: Any, reports: Mapping[str, ReportDef], forms: Mapping[str, FormDef]) -> list[Problem]:
     """Every problem of a dashboard definition (``reports``: the tenant's reports by key). Never raises."""
-    try:
-        problems = list(_problems(data, reports, forms))
-    except Exception as exc:  # noqa: BLE001 - never a traceback for a user's definition
-        problems = [Problem("$", Msg(f"无法检查此看板定义（{type(exc).__name__}）",
-                                     f"Cannot check this dashboard definition ({type(exc).__name__})"))]
-    unique = {(p.path, p.message.en): p for p in problems}
-    return sorted(unique.values(), key=lambda p: sort_key(p.path))
+    return all_problems(lambda: _problems(data, reports, forms), "看板", "dashboard")
 
 
 def _problems(data, reports, forms) -> Iterator[Problem]:

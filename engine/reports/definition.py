@@ -13,7 +13,7 @@ from typing import Any, Iterator, Mapping
 
 from engine.definitions.loader import _too_deep
 from engine.definitions.model import FormDef, label_from
-from engine.definitions.paths import sort_key
+from engine.definitions.paths import all_problems
 from engine.definitions.schema import error_problems, validator
 from engine.errors import DefinitionError, ExpressionError, Problem
 from engine.i18n import Msg, msg
@@ -56,13 +56,7 @@ def dataset_from(data: Mapping[str, Any]) -> Dataset:
 def check_report(data: Any, forms: Mapping[str, FormDef]) -> list[Problem]:
     """Every problem of a report definition, sorted by path. ``forms``: the tenant's published
     forms by key. Never raises."""
-    try:
-        problems = list(_problems(data, forms))
-    except Exception as exc:  # noqa: BLE001 - never a traceback for a user's definition
-        name = type(exc).__name__
-        problems = [Problem("$", Msg(f"无法检查此报表定义（{name}）", f"Cannot check this report definition ({name})"))]
-    unique = {(p.path, p.message.en): p for p in problems}
-    return sorted(unique.values(), key=lambda p: sort_key(p.path))
+    return all_problems(lambda: _problems(data, forms), "报表", "report")
 
 
 def _problems(data: Any, forms: Mapping[str, FormDef]) -> Iterator[Problem]:

@@ -11,7 +11,7 @@ from typing import Any, Iterator, Mapping
 
 from engine.definitions.loader import _too_deep
 from engine.definitions.model import FormDef, label_from
-from engine.definitions.paths import sort_key
+from engine.definitions.paths import all_problems
 from engine.definitions.schema import error_problems, fragment_validator, validator
 from engine.errors import DefinitionError, Problem
 from engine.i18n import Msg, msg
@@ -58,13 +58,7 @@ def rule_scope(data: Mapping[str, Any], form: FormDef | None, forms: Mapping[str
 def check_rule(data: Any, forms: Mapping[str, FormDef], flows: Mapping[str, Any] | None = None) -> list[Problem]:
     """Every problem of a rule definition, sorted by path. ``forms``: the tenant's published forms
     by key; ``flows``: its published flows (FlowDef) by key. Never raises."""
-    try:
-        problems = list(_problems(data, forms, flows or {}))
-    except Exception as exc:  # noqa: BLE001 - never a traceback for a user's definition
-        name = type(exc).__name__
-        problems = [Problem("$", Msg(f"无法检查此规则定义（{name}）", f"Cannot check this rule definition ({name})"))]
-    unique = {(p.path, p.message.en): p for p in problems}
-    return sorted(unique.values(), key=lambda p: sort_key(p.path))
+    return all_problems(lambda: _problems(data, forms, flows or {}), "规则", "rule")
 
 
 def _problems(data: Any, forms: Mapping[str, FormDef], flows: Mapping[str, Any]) -> Iterator[Problem]:

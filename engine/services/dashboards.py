@@ -10,10 +10,10 @@ import copy
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 
 from engine import access as access_control
@@ -27,18 +27,18 @@ from engine.services import reports as report_service
 from engine.storage.db import read_only, session_scope
 from engine.storage.report_tables import dashboard_definitions as dd
 from engine.storage.report_tables import report_definitions as rd
-from engine.storage.report_tables import definition_row
-from engine.storage.report_tables import report_versions as rv
+from engine.storage.report_tables import definition_row, store_version
 from engine.types import Actor
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _reports(session: Session, tenant_id: int, forms) -> dict[str, ReportDef]:
+def _reports(session: Session, tenant_id: int, forms, definition: Any) -> dict[str, ReportDef]:
+    """The reports a dashboard definition places (those that still load), by key."""
+    items = definition.get("items") if isinstance(definition, Mapping) else None
+    keys = [i["report"] for i in items if isinstance(i, Mapping) and isinstance(i.get("report"), str)] \
+        if isinstance(items, list) else []
     out = {}
-    for row in session.execute(select(rd.c.key, rd.c.definition).where(rd.c.tenant_id == tenant_id)).all():
+    for row in session.execute(select(rd.c.key, rd.c.definition).where(and_(rd.c.tenant_id == tenant_id,
+                                                                              rd.c.key.in_(keys)))).all():
         try:
             out[row.key] = load_report(row.definition, forms)
         except DefinitionError:
@@ -56,28 +56,19 @@ def publish_dashboard(session: Session, actor: Actor, definition: Mapping[str, A
     and for users with ``design`` on the forms of every report on it."""
     tenant_id = actor.tenant_id
     forms = form_service.published_forms(session, tenant_id)
-    reports = _reports(session, tenant_id, forms)
+    reports = _reports(session, tenant_id, forms, definition)
     dashboard = load_dashboard(copy.deepcopy(dict(definition)) if isinstance(definition, Mapping) else definition,
                                reports, forms)
     if not actor.unrestricted:
         for item in dashboard.items:
             form_service.require_design(session, actor, reports[item.report].dataset.form)
-    row = _row(session, tenant_id, dashboard.key, lock=True)
-    version = (row.version if row else 0) + 1
-    values = {"app_key": app_key if app_key is not None else (row.app_key if row else None), "version": version,
-              "definition": dashboard.to_dict(), "updated_at": _now(), "updated_by": actor.user_id}
-    if row is None:
-        session.execute(insert(dd).values(tenant_id=tenant_id, key=dashboard.key, **values))
-    else:
-        session.execute(update(dd).where(dd.c.id == row.id).values(**values))
-    session.execute(insert(rv).values(tenant_id=tenant_id, kind="dashboard", key=dashboard.key, version=version,
-                                      definition=dashboard.to_dict(), published_at=_now(), published_by=actor.user_id))
-    for f in dashboard.filters:       # index what the shared filters select by, in each report's form
-        for item in dashboard.items:
-            report = reports[item.report]
-            path = f.path_for(report.key)
-            if path:
-                report_service.index_for(session, tenant_id, report.dataset, forms[report.dataset.form], extra=[path])
+    version = store_version(session, dd, "dashboard", tenant_id, dashboard.key, dashboard.to_dict(), actor.user_id,
+                            app_key)
+    for item in dashboard.items:     # index what the shared filters select by, in each report's form
+        report = reports[item.report]
+        paths = [p for f in dashboard.filters if (p := f.path_for(report.key))]
+        if paths:
+            report_service.index_for(session, tenant_id, report.dataset, forms[report.dataset.form], extra=paths)
     return replace(dashboard, version=version)
 
 
@@ -93,8 +84,10 @@ def _report_forms(session: Session, tenant_id: int) -> dict[str, str]:
                                                        .where(rd.c.tenant_id == tenant_id)).all()}
 
 
-def _visible_items(session: Session, actor: Actor, dashboard: DashboardDef) -> list:
-    forms_of = _report_forms(session, actor.tenant_id)
+def _visible_items(session: Session, actor: Actor, dashboard: DashboardDef,
+                   forms_of: dict[str, str] | None = None) -> list:
+    """The items whose report exists and whose form the actor may read (``forms_of``: report → form)."""
+    forms_of = forms_of if forms_of is not None else _report_forms(session, actor.tenant_id)
     return [i for i in dashboard.items if i.report in forms_of
             and access_control.form_access(session, actor, forms_of[i.report]).read.allows_any]
 
@@ -144,10 +137,12 @@ def run_dashboard(session: Session, actor: Actor, key: str, values: Mapping[str,
     dashboard takes about as long as its slowest report rather than the sum of all."""
     dashboard = load(session, actor, key)
     values = dict(values or {})
-    forms = form_service.published_forms(session, actor.tenant_id)
+    forms_of = _report_forms(session, actor.tenant_id)
+    visible = _visible_items(session, actor, dashboard, forms_of)
+    forms = report_service.forms_around(session, actor.tenant_id, {forms_of[i.report] for i in visible})
     lang = actor.lang or "zh-CN"
     cells, work = [], []
-    for item in _visible_items(session, actor, dashboard):
+    for item in visible:
         cell = {"report": item.report, "x": item.x, "y": item.y, "w": item.w, "h": item.h}
         cells.append(cell)
         try:
@@ -205,7 +200,7 @@ def drill(session: Session, actor: Actor, key: str, report_key: str, point: Mapp
     dashboard = load(session, actor, key)
     if report_key not in {i.report for i in dashboard.items}:
         raise NotFound(msg("看板上没有报表“{k}”", "The dashboard has no report '{k}'", k=report_key))
-    forms = form_service.published_forms(session, actor.tenant_id)
     report = report_service.load(session, actor, report_key)
+    forms = report_service.forms_around(session, actor.tenant_id, [report.dataset.form])
     conditions, period, period_field, _ = conditions_for(dashboard, report, dict(values or {}), forms)
     return report_service.drill(session, actor, report_key, point, conditions, period, period_field, now)

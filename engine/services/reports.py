@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from engine import access as access_control
@@ -32,8 +32,7 @@ from engine.services import forms as form_service
 from engine.services.names import user_names
 from engine.storage import buckets, form_store, record_tables, records
 from engine.storage.report_tables import report_definitions as rd
-from engine.storage.report_tables import definition_row
-from engine.storage.report_tables import report_versions as rv
+from engine.storage.report_tables import definition_row, store_version
 from engine.types import Actor
 
 DRILL_LIMIT = 200
@@ -73,17 +72,8 @@ def publish_report(session: Session, actor: Actor, definition: Mapping[str, Any]
     forms = form_service.published_forms(session, tenant_id)
     report = load_report(copy.deepcopy(dict(definition)) if isinstance(definition, Mapping) else definition, forms)
     form_service.require_design(session, actor, report.dataset.form)
-    row = _row(session, tenant_id, report.key, lock=True)
-    version = (row.version if row else 0) + 1
-    values = {"app_key": app_key if app_key is not None else (row.app_key if row else None),
-              "form_key": report.dataset.form, "chart_type": report.chart.type, "version": version,
-              "definition": report.to_dict(), "updated_at": _now(), "updated_by": actor.user_id}
-    if row is None:
-        session.execute(insert(rd).values(tenant_id=tenant_id, key=report.key, **values))
-    else:
-        session.execute(update(rd).where(rd.c.id == row.id).values(**values))
-    session.execute(insert(rv).values(tenant_id=tenant_id, kind="report", key=report.key, version=version,
-                                      definition=report.to_dict(), published_at=_now(), published_by=actor.user_id))
+    version = store_version(session, rd, "report", tenant_id, report.key, report.to_dict(), actor.user_id, app_key,
+                            form_key=report.dataset.form, chart_type=report.chart.type)
     index_for(session, tenant_id, report.dataset, forms[report.dataset.form],
               extra=CHARTS.get(report.chart.type).index_paths(report))
     return replace(report, version=version)
@@ -305,6 +295,28 @@ def _titles(session, tenant_id: int, table, ids: set[int], scope) -> dict[int, s
         where = and_(where, scope)
     rows = session.execute(select(table.c.id, table.c.title, table.c.serial_no).where(where)).all()
     return {r.id: r.title or r.serial_no or f"#{r.id}" for r in rows}
+
+
+def forms_around(session: Session, tenant_id: int, form_keys) -> dict[str, FormDef]:
+    """The published forms ``form_keys`` and the forms their reference fields point to, by key —
+    what resolving report paths needs, without loading every form of the tenant."""
+    out: dict[str, FormDef] = {}
+    for key in form_keys:
+        if key in out:
+            continue
+        try:
+            form = form_store.load_published(session, tenant_id, key).form
+        except NotFound:
+            continue
+        out[key] = form
+        for f in form.fields:
+            target = f.option("form") if f.type == "reference" else None
+            if isinstance(target, str) and target not in out:
+                try:
+                    out[target] = form_store.load_published(session, tenant_id, target).form
+                except NotFound:
+                    continue
+    return out
 
 
 def _visible(form: FormDef, hidden: frozenset[str]) -> FormDef:

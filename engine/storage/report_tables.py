@@ -7,7 +7,9 @@ one can be viewed or restored.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, UniqueConstraint, and_, select
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, UniqueConstraint, and_, insert, select, update
 
 from engine.storage.platform import IdType, JSONType, _tenant_fk, _utc, metadata
 
@@ -75,3 +77,21 @@ def definition_row(session, table: Table, tenant_id: int, key: str, lock: bool =
     if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return session.execute(stmt).first()
+
+
+def store_version(session, table: Table, kind: str, tenant_id: int, key: str, definition: dict,
+                  actor_id: int | None, app_key: str | None, **columns) -> int:
+    """Make ``definition`` the current one of the report or dashboard ``key`` (its row locked) and
+    keep it in ``report_versions``; the new version number. ``app_key`` None keeps the row's app."""
+    row = definition_row(session, table, tenant_id, key, lock=True)
+    version = (row.version if row else 0) + 1
+    now = datetime.now(timezone.utc)
+    values = {"app_key": app_key if app_key is not None else (row.app_key if row else None), "version": version,
+              "definition": definition, "updated_at": now, "updated_by": actor_id, **columns}
+    if row is None:
+        session.execute(insert(table).values(tenant_id=tenant_id, key=key, **values))
+    else:
+        session.execute(update(table).where(table.c.id == row.id).values(**values))
+    session.execute(insert(report_versions).values(tenant_id=tenant_id, kind=kind, key=key, version=version,
+                                                   definition=definition, published_at=now, published_by=actor_id))
+    return version
