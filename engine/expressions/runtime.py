@@ -12,6 +12,7 @@ import operator
 from itertools import repeat
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.errors import EvaluationError, ExpressionLimitError
@@ -23,12 +24,18 @@ NUMBER_TYPES = (int, float)   # bool is an int subclass: TRUE = 1, FALSE = 0
 
 @dataclass(frozen=True)
 class EvalContext:
-    """Who evaluates and when: ``now`` is an aware datetime; TODAY() is its date in ``tz``."""
+    """Who evaluates and when: ``now`` is an aware datetime; TODAY() is its date in ``tz``.
+
+    ``facts`` is what the host knows beyond the values being evaluated (see
+    :class:`engine.services.facts.SqlFacts`): functions such as AQL_SEVERITY ask it and fall back
+    to a neutral answer when it is absent (design-time checks, sample evaluation).
+    """
 
     user_id: int | None = None
     now: datetime | None = None
     tz: str | tzinfo | None = None
     lang: str = "zh-CN"
+    facts: Any = None
 
     @property
     def tzinfo(self) -> tzinfo:

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from engine.expressions.types import ANY, Kind
 from engine.fields.base import Column, FieldType, StorageKind
+from engine.fields.choice import CHOICES_SCHEMA
 from engine.fields.number import MAX_PRECISION, number_column, to_decimal
 from engine.i18n import Msg
 
@@ -33,6 +34,12 @@ class FormulaType(FieldType):
         "formula": {"type": "string", "minLength": 1, "maxLength": 4000},
         "precision": {"type": "integer", "minimum": 0, "maximum": MAX_PRECISION},
         "unit": {"type": "string", "maxLength": 20},
+        # "on_create": computed until the record is first saved, then kept (the AQL severity a lot
+        # was inspected under must not change when the switching state moves on)
+        "compute": {"enum": ["always", "on_create"]},
+        # labels for the codes a text formula gives ("accept" → 接收 / Accept): shown on pages,
+        # prints and charts; the stored value stays the code
+        "choices": CHOICES_SCHEMA,
     }
     required_options = ("formula",)
 

@@ -193,6 +193,9 @@ def _compute(plan: FormPlan, nodes: list[Node], ctx: Any) -> None:
         by_table.setdefault(id(node.table), []).append(node)
     for table, fp in plan.tasks:
         for node in by_table.get(id(table), ()):
+            if fp.field.option("compute") == "on_create" and node.old is not None and node.old.get(fp.key) is not None:
+                node.values[fp.key] = node.old[fp.key]       # kept as computed when the record was created
+                continue
             value, error = run(fp.formula, node.env, ctx)
             # A run-time failure depends on the data (#DIV/0! while readings are still missing):
             # the formula is blank, like an empty cell, and the record can still be saved. Design

@@ -28,6 +28,7 @@ from engine.fields import field_type
 from engine.fields.base import InvalidValue
 from engine.forms import validate_record
 from engine.i18n import label_text, msg
+from engine.services.facts import SqlFacts
 from engine.services import records as record_service
 from engine.services import rule_events
 from engine.storage import form_store, records
@@ -135,7 +136,7 @@ class _Job:
         self.headers = {k: text for text, k in report.columns.items()}     # field key → header text
         self.header_len = header_len
         self.updatable: set[int] = set()
-        self.ctx = EvalContext(user_id=actor.user_id, now=now, tz=tz, lang=actor.lang)
+        self.ctx = EvalContext(user_id=actor.user_id, now=now, tz=tz, lang=actor.lang, facts=SqlFacts(session, actor.tenant_id))
         self.form_for = record_service._versions(session, actor.tenant_id, pub)
         self.lookups = _cached(record_service._lookups(session, actor.tenant_id, pub.form))
 

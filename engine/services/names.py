@@ -57,10 +57,11 @@ def user_names(session: Session, tenant_id: int, ids: Iterable[Any]) -> dict[int
 
 
 def _collect(fields: list[FieldDef], row: Mapping[str, Any], wanted: dict, refs: dict) -> None:
-    for f in fields:
-        value = row.get(f.key) if isinstance(row, Mapping) else None
+    for field in fields:
+        value = row.get(field.key) if isinstance(row, Mapping) else None
         if value is None:
             continue
+        f = field.shown_as()
         if f.type in wanted:
             wanted[f.type].update(v for v in (value if isinstance(value, list) else [value]) if _is_id(v))
         elif f.type == "reference" and _is_id(value) and isinstance(f.option("form"), str):

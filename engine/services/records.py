@@ -73,8 +73,9 @@ def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
 
-def _ctx(actor: Actor, now: datetime, tz: tzinfo | None) -> EvalContext:
-    return EvalContext(user_id=actor.user_id, now=now, tz=tz, lang=actor.lang)
+def _ctx(session: Session, actor: Actor, now: datetime, tz: tzinfo | None) -> EvalContext:
+    from engine.services.facts import SqlFacts
+    return EvalContext(user_id=actor.user_id, now=now, tz=tz, lang=actor.lang, facts=SqlFacts(session, actor.tenant_id))
 
 
 def _versions(session: Session, tenant_id: int, pub: PublishedForm) -> Callable[[int], FormDef]:
@@ -141,7 +142,7 @@ def _denied(action: str, record_id: int) -> PermissionDenied:
 def _lookups(session: Session, tenant_id: int, form: FormDef):
     """lookups(reference_key, record_id) → the referenced record's values (for lookup fields)."""
     def fetch(dotted: str, record_id: Any) -> Mapping | None:
-        ref = _field_at(form, dotted)
+        ref = form.field_at(dotted)
         target = ref.option("form") if ref is not None else None
         if not isinstance(target, str) or not isinstance(record_id, int):
             return None
@@ -150,16 +151,6 @@ def _lookups(session: Session, tenant_id: int, form: FormDef):
         except NotFound:
             return None
     return fetch
-
-
-def _field_at(form: FormDef, dotted: str):
-    fields, found = form.fields, None
-    for key in dotted.split("."):
-        found = next((f for f in fields if f.key == key), None)
-        if found is None:
-            return None
-        fields = found.fields
-    return found
 
 
 def _assign_serials(session: Session, tenant_id: int, form: FormDef, values: dict, when: datetime,
@@ -203,7 +194,7 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
     pub = form_store.load_published(session, tenant_id, form_key)
     allowed = access_control.form_access(session, actor, form_key)
     access_control.require(allowed, "create")
-    values = validate_record(pub.form, _writable(data, allowed), ctx=_ctx(actor, now, tz),
+    values = validate_record(pub.form, _writable(data, allowed), ctx=_ctx(session, actor, now, tz),
                              lookups=_lookups(session, tenant_id, pub.form))
     serial_no = _assign_serials(session, tenant_id, pub.form, values, now.astimezone(tz) if tz else now)
     system = {"serial_no": serial_no, "title": _title(pub.form, records.to_json(pub.form, values), serial_no),
@@ -252,7 +243,7 @@ def update_record(session: Session, actor: Actor, form_key: str, record_id: int,
     data = _writable(data, allowed, None if partial else old.data)
     form_for = _versions(session, tenant_id, pub)
     form = pub.form if upgrade else form_for(old.def_version)
-    values = validate_record(form, data, ctx=_ctx(actor, now, tz), old=old.values, partial=partial,
+    values = validate_record(form, data, ctx=_ctx(session, actor, now, tz), old=old.values, partial=partial,
                              lookups=_lookups(session, tenant_id, form))
     system = {"updated_by": actor.user_id, "updated_at": now, "def_version": form.version}
     if upgrade:   # serial fields new in this version get a number; serial_no stays

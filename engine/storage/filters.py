@@ -44,6 +44,9 @@ def filter_scope(form_scope: Scope) -> Scope:
     return Scope.of({k: t for k, t in SYSTEM_TYPES.items() if form_scope.lookup(k) is None}, parent=form_scope)
 
 
+_NOT_CONSTANT = object()
+
+
 def not_in_filter(node: ast.Node, what: str) -> ExpressionError:
     return ExpressionError(msg("“{w}”不能用于筛选条件", "'{w}' cannot be used in a filter", w=what),
                            node.line, node.column)
@@ -58,6 +61,7 @@ class FilterCompiler:
         self.choices = choices or {}
         self.dialect = dialect
         self.now = now.astimezone(timezone.utc)
+        self.tz = tz
         self.today = now.astimezone(tz).date() if tz else now.date()
         self.non_blank: set[str] = set()     # columns an enclosing AND already requires to be non-blank
 
@@ -245,7 +249,35 @@ class FilterCompiler:
             return literal(self.now), "datetime"
         if name == "DATE" and len(args) == 3 and all(isinstance(a, ast.Literal) for a in args):
             return self.date_literal(node)
+        folded = self.fold(node)
+        if folded is not _NOT_CONSTANT:
+            return self.constant(folded)
         raise not_in_filter(node, name + "()")
+
+    def fold(self, node: ast.Node) -> Any:
+        """The value of a call whose arguments are all constants (``DATEADD(TODAY(), -1, "m")``,
+        ``DATE(YEAR(TODAY()), MONTH(TODAY()), 1)``), computed once at query time; else _NOT_CONSTANT."""
+        from engine.errors import EvaluationError
+        from engine.expressions import EvalContext
+        from engine.expressions.functions import FUNCTIONS
+        if isinstance(node, ast.Literal):
+            return node.value
+        if isinstance(node, ast.Unary) and node.op == "-":
+            value = self.fold(node.operand)
+            return -value if isinstance(value, (int, float)) and not isinstance(value, bool) else _NOT_CONSTANT
+        if not isinstance(node, ast.Call) or node.name not in FUNCTIONS:
+            return _NOT_CONSTANT
+        args = [self.fold(a) for a in node.args]
+        if any(a is _NOT_CONSTANT for a in args):
+            return _NOT_CONSTANT
+        spec = FUNCTIONS.get(node.name)
+        try:
+            if spec.context:
+                return spec.impl(EvalContext(now=self.now, tz=self.tz), *args)
+            return spec.impl(*args)
+        except (EvaluationError, TypeError, ValueError, ArithmeticError) as exc:
+            message = getattr(exc, "message", None) or msg("{f}() 无法计算", "{f}() cannot be computed", f=node.name)
+            raise ExpressionError(message, node.line, node.column) from None
 
     def contains(self, text: Any, part: Any) -> ColumnElement:
         finder = func.strpos if self.dialect == "postgresql" else func.instr

@@ -25,6 +25,7 @@ class Pickers:
     users: list[dict] = field(default_factory=list)
     departments: list[dict] = field(default_factory=list)
     references: Callable[[str, str | None], list[dict]] = lambda form_key, display: []
+    reference_limit: int = 200          # records offered in a picker; beyond it the picker searches
 
 
 def _flag(value: Any) -> tuple[bool, bool]:
@@ -78,7 +79,9 @@ def _type_details(view: dict, f: FieldDef, lang: str, pickers: Pickers) -> None:
                           for d in pickers.departments]
     elif t == "reference":
         view["target"] = f.option("form")
+        view["display"] = f.option("display") or ""
         view["records"] = pickers.references(f.option("form"), f.option("display"))
+        view["searchable"] = len(view["records"]) >= pickers.reference_limit   # more than the list holds
     elif t in FILE_TYPES:
         accept = list(f.option("accept") or (["image/*"] if t != "attachment" else []))
         view["accept"] = ",".join(accept)
@@ -87,6 +90,7 @@ def _type_details(view: dict, f: FieldDef, lang: str, pickers: Pickers) -> None:
         view["rows"] = f.option("rows") or 4
     elif t == "formula":
         view["precision"] = f.option("precision")
+        view["labels"] = {c["code"]: label_text(c.get("label"), lang) for c in f.option("choices") or ()}
 
 
 def field_views(fields: Iterable[FieldDef], lang: str, pickers: Pickers, readonly_keys: frozenset[str],

@@ -22,6 +22,7 @@ from engine.fields import field_type
 from engine.forms import blank_record
 from engine.i18n import label_text, msg
 from engine.services import accounts as account_service
+from engine.services.facts import SqlFacts
 from engine.services import files as file_service
 from engine.services import forms as form_service
 from engine.services import records as record_service
@@ -33,6 +34,7 @@ from engine.forms.live import form_state
 from runtime.i18n import current_lang, t
 
 REFERENCE_OPTIONS = 200
+SEARCH_OPTIONS = 50
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -88,7 +90,26 @@ def _pickers(session, actor) -> Pickers:
 
     return Pickers(users=account_service.list_users(session, actor.tenant_id),
                    departments=account_service.list_departments(session, actor.tenant_id),
-                   references=references)
+                   references=references, reference_limit=REFERENCE_OPTIONS)
+
+
+@bp.get("/f/<form_key>/options")
+@login_required
+def reference_options(form_key: str):
+    """Records of ``form_key`` whose text fields, number or title contain ``q`` (the reader's scope
+    applies): what a reference picker offers once the form has more records than it lists."""
+    from runtime.records.listing import ListQuery, build_filter
+    actor, session = current_actor(), db()
+    needle = (request.args.get("q") or "").strip()[:100]
+    display = request.args.get("display") or None
+    try:
+        form = form_service.get_form(session, actor.tenant_id, form_key)
+        hidden = form_access(session, actor, form_key).hidden_fields
+        expression = build_filter(ListQuery(search=needle), form, hidden) if needle else None
+        page = record_service.query_records(session, actor, form_key, expression, sort="-id", per_page=SEARCH_OPTIONS)
+    except E.QMSError as exc:
+        return _error(exc)
+    return jsonify({"items": [{"id": r.id, "label": _record_label(r, display)} for r in page.items]})
 
 
 def _record_label(record, display: str | None) -> str:
@@ -184,7 +205,8 @@ def new_record(form_key: str):
     if request.method == "GET":
         if not access.can_create:
             abort(403)
-        values = blank_record(form, EvalContext(user_id=actor.user_id, lang=actor.lang))
+        ctx = EvalContext(user_id=actor.user_id, lang=actor.lang, facts=SqlFacts(session, actor.tenant_id))
+        values = blank_record(form, ctx)
         return _page(form, access, json_values(form.fields, values))
     body = _json_body()
     data = body.get("data")
@@ -255,7 +277,7 @@ def compute(form_key: str):
             raise E.PermissionDenied(msg("你不能填写表单“{k}”", "You may not fill in form '{k}'", k=form_key))
     except E.QMSError as exc:
         return _error(exc)
-    ctx = EvalContext(user_id=actor.user_id, tz=_tz(body), lang=current_lang())
+    ctx = EvalContext(user_id=actor.user_id, tz=_tz(body), lang=current_lang(), facts=SqlFacts(session, actor.tenant_id))
     state = form_state(form, body.get("data"), ctx, _lookup_fetcher(session, actor, form),
                        access.hidden_fields, access.readonly_fields)
     return jsonify(state)

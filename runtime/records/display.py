@@ -37,9 +37,10 @@ def shown(f: FieldDef, value: Any, names: Names | None = None) -> str:
     """
     if value is None or value == "" or value == []:
         return ""
+    f = f.shown_as()
     if f.type in ("user", "department", "reference"):
         return ", ".join(named(f, v, names) for v in (value if isinstance(value, list) else [value]))
-    if f.type in ("select", "radio"):
+    if f.type in ("select", "radio") or (f.type == "formula" and f.option("choices")):
         return choice_label(f, value)
     if f.type == "multiselect" and isinstance(value, list):
         return ", ".join(choice_label(f, v) for v in value)

@@ -37,6 +37,20 @@ def concat(*lists):
     return capped("".join(text_of(v) for values in lists for v in values))
 
 
+@register("TEXTJOIN", [Param("separator", TEXT), Param("ignore_empty", BOOLEAN),
+                       Param("values", list_of(ANY), variadic=True)], returns=TEXT, category="text",
+          doc=msg("用分隔符把所有参数（也可以是子表列）连接成一个文本；ignore_empty 为 TRUE 时跳过空值。",
+                  "Joins all arguments (sub-table columns too) with a separator; with ignore_empty TRUE, "
+                  "blank values are left out."),
+          example='TEXTJOIN("、", TRUE, defects.code)')
+def textjoin(separator, ignore_empty, *lists):
+    """TEXTJOIN(separator, ignore_empty, value, …)."""
+    parts = [text_of(v) for values in lists for v in values]
+    if ignore_empty:
+        parts = [p for p in parts if p != ""]
+    return capped(text_of(separator).join(parts))
+
+
 @register("LEFT", [_TEXT, Param("count", NUMBER, optional=True)], returns=TEXT, category="text",
           doc=msg("从左边取若干个字符（默认 1 个）。", "The first characters (1 by default)."),
           example="LEFT(part_no, 3)")

@@ -107,7 +107,9 @@
     if (typeof value === "boolean") { out.textContent = value ? "✔ " + TEXT.yes : "✘ " + TEXT.no; return; }
     if (Array.isArray(value)) { out.textContent = value.join(", "); return; }
     const p = out.dataset.precision;
-    if (typeof value === "number" && p !== "") out.textContent = value.toFixed(Number(p));
+    const labels = out.dataset.labels ? JSON.parse(out.dataset.labels) : null;
+    if (labels && Object.prototype.hasOwnProperty.call(labels, String(value))) out.textContent = labels[String(value)];
+    else if (typeof value === "number" && p !== "") out.textContent = value.toFixed(Number(p));
     else out.textContent = String(value);
   }
   function writeField(el, value) {
@@ -218,6 +220,38 @@
     const sel = el.querySelector(".ref-select");
     sel.addEventListener("change", () => { valueEl(el).value = sel.value; schedule(); });
     valueEl(el).addEventListener("change", () => syncReference(el));
+    const search = el.querySelector(".ref-search");
+    if (search) {
+      let timer = null;
+      search.addEventListener("input", () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => searchReferences(el, sel, search), 250);
+      });
+    }
+  }
+  // more records than the picker lists: ask the server for those matching what was typed
+  function searchReferences(el, sel, search) {
+    const url = search.dataset.options + (search.dataset.options.indexOf("?") < 0 ? "?" : "&") +
+      "q=" + encodeURIComponent(search.value.trim());
+    fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+      .then((r) => r.ok ? r.json() : {items: []})
+      .then((body) => {
+        const current = valueEl(el).value;
+        const keep = Array.prototype.filter.call(sel.options, (o) => o.value === "" || o.value === current);
+        sel.textContent = "";
+        keep.forEach((o) => sel.appendChild(o));
+        (body.items || []).forEach((item) => {
+          if (String(item.id) === current) return;
+          const o = document.createElement("option");
+          o.value = String(item.id); o.textContent = item.label;
+          sel.appendChild(o);
+        });
+        sel.value = current;
+        if (!current && body.items && body.items.length === 1) {      // one match: take it
+          sel.value = String(body.items[0].id); valueEl(el).value = sel.value; schedule();
+        }
+      })
+      .catch(() => {});
   }
 
   // ------------------------------------------------------------------ files, photos, signatures

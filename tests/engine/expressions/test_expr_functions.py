@@ -42,7 +42,8 @@ def run(source, **overrides):
     ("SUM(items.readings.value)", 6), ("COUNTA(items.readings)", 3),
     # text
     ("LEN(supplier)", 6), ('LEN("检验批")', 3), ("LEN(remark)", 0), ('CONCAT(supplier, "/", lot_size)', "SUP-01/800"),
-    ("CONCAT(items.result)", "OKngOK"), ("LEFT(supplier, 3)", "SUP"), ("LEFT(supplier)", "S"),
+    ("CONCAT(items.result)", "OKngOK"), ('TEXTJOIN("-", TRUE, items.result, remark)', "OK-ng-OK"),
+    ('TEXTJOIN("/", FALSE, supplier, remark, lot_size)', "SUP-01//800"), ("LEFT(supplier, 3)", "SUP"), ("LEFT(supplier)", "S"),
     ("RIGHT(supplier, 2)", "01"), ("RIGHT(supplier, 0)", ""), ("MID(supplier, 2, 3)", "UP-"),
     ('UPPER("ng")', "NG"), ('LOWER("OK")', "ok"), ('TRIM("  a   b ")', "a b"),
     ('CONTAINS(supplier, "sup")', True), ('CONTAINS(remark, "x")', False),

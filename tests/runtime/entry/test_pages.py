@@ -92,3 +92,14 @@ def test_pages_need_permission_and_stay_inside_the_tenant(world, as_other, as_cl
 def test_signed_out_users_are_sent_to_login(world):
     res = world.app.test_client().get("/f/note/new")
     assert res.status_code == 302 and "/login" in res.headers["Location"]
+
+
+def test_reference_options_search_the_target_form_inside_the_readers_scope(world, as_admin, as_clerk):
+    with world.session() as s:
+        from engine.services import records as record_service
+        record_service.create_record(s, world.admin, "supplier", {"code": "BOLT1", "name": "Bolt Works"})
+    found = as_admin.get("/f/supplier/options?q=bolt&display=name").get_json()["items"]
+    assert [i["label"] for i in found] == [f"Bolt Works (#{found[0]['id']})"]
+    everything = as_admin.get("/f/supplier/options").get_json()["items"]
+    assert len(everything) == 2
+    assert as_clerk.get("/f/supplier/options?q=bolt").get_json()["items"] == []   # no read right on suppliers
