@@ -365,10 +365,15 @@ def _field_assignee(flow: Flow, path: str, key: str) -> Iterator[Problem]:
     if found is None:
         yield Problem(path, msg("“{k}”不是表单“{f}”的字段；可用的人员字段：{u}", "'{k}' is not a field of the form '{f}'; "
                                 "user fields: {u}", k=key, f=flow.form.key, u=users))
-    elif found.type != "user":
+    elif found.type != "user" and not (found.type == "lookup" and _gives_users(flow.scope.lookup(key))):
         label = FIELD_TYPES.get(found.type).label
         yield Problem(path, msg("“{k}”是{z}字段，不是人员字段；请选择人员字段：{u}", "'{k}' is a {e} field, not a user "
                                 "field; choose a user field: {u}", k=key, z=label.zh, e=label.en, u=users))
+
+
+def _gives_users(found) -> bool:
+    """Whether a name's type is a user id (a lookup of the referenced record's user field)."""
+    return getattr(found, "kind", None) is Kind.ID and getattr(found, "tag", None) == "user"
 
 
 def _expression_assignee(flow: Flow, path: str, source: str) -> Iterator[Problem]:

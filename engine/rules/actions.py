@@ -51,6 +51,11 @@ class RunContext(Protocol):
     def call_webhook(self, url: str, body: Any, secret: str | None, timeout: float,
                      headers: Mapping[str, str]) -> int: ...
     def start_flow(self, form_key: str, record_id: int, flow_key: str | None) -> int | None: ...
+    def aggregate(self, dataset: Mapping[str, Any]) -> list[dict]: ...
+    def row_scope(self, dataset: Mapping[str, Any]) -> Scope: ...
+    def evaluate_with(self, source: str, scope: Scope, values: Mapping[str, Any]) -> Any: ...
+    def record_sampling_lot(self, supplier: Any, part: Any, *, lot_size: Any, level: Any, aql: Any,
+                            defects: Any, defect_class: str) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,25 @@ def mapping_problems(target: FormDef, mapping: Mapping[str, Any], scope: Scope |
             yield from expression_problems(source, scope, where, types.get(types_at + (key,)))
 
 
+MATCH_COLUMNS = ("id", "serial_no", "status", "created_by")
+
+
+def match_problems(target: FormDef, match: Mapping[str, Any], scope: Scope | None, path: str) -> Iterator[Problem]:
+    """Each ``target field = expression`` a target is found by: any top-level field (computed ones
+    too: a serial number finds its record) or a system column; the types fit."""
+    from engine.definitions import form_scope
+    names = form_scope(target)
+    by_key = {f.key: f for f in target.fields}
+    for key, source in (match or {}).items():
+        f = by_key.get(key)
+        if (f is None and key not in MATCH_COLUMNS) or (f is not None and f.type == "subtable"):
+            yield Problem(f"{path}.{key}", msg("表单“{f}”没有可用于匹配的字段“{k}”", "Form '{f}' has no field '{k}' to "
+                                               "match on", f=target.key, k=key))
+            continue
+        expected = names.lookup(key)
+        yield from expression_problems(source, scope, f"{path}.{key}", expected if not isinstance(expected, Scope) else None)
+
+
 def _target_problems(ctx: ActionCheck, target: Any, path: str) -> tuple[FormDef | None, list[Problem]]:
     """A {form, match, filter} target: the form exists; match keys are its fields; the filter checks."""
     if not isinstance(target, Mapping):
@@ -138,7 +162,7 @@ def _target_problems(ctx: ActionCheck, target: Any, path: str) -> tuple[FormDef 
     form, problems = _target_form(ctx, target.get("form"), f"{path}.form")
     if form is None:
         return None, problems
-    problems += list(mapping_problems(form, target.get("match") or {}, ctx.scope, f"{path}.match"))
+    problems += list(match_problems(form, target.get("match") or {}, ctx.scope, f"{path}.match"))
     if target.get("filter"):
         from engine.definitions import form_scope
         problems += expression_problems(target["filter"], form_scope(form), f"{path}.filter",
@@ -149,6 +173,18 @@ def _target_problems(ctx: ActionCheck, target: Any, path: str) -> tuple[FormDef 
 def _find_targets(run: RunContext, target: Mapping[str, Any]) -> tuple[str, list[int]]:
     match = {k: run.evaluate(v) for k, v in (target.get("match") or {}).items()}
     return target["form"], run.find_records(target["form"], match, target.get("filter"), MAX_UPDATES)
+
+
+def _names_users(f, ctx: CheckContext) -> bool:
+    """A user field, or a lookup showing a user field of the referenced record (the supplier's contact)."""
+    if f.type == "user":
+        return True
+    if f.type != "lookup" or ctx.form is None:
+        return False
+    via = next((r for r in ctx.form.fields if r.key == f.option("reference") and r.type == "reference"), None)
+    target = ctx.forms.get(via.option("form")) if via is not None else None
+    shown = next((t for t in target.fields if t.key == f.option("field")), None) if target is not None else None
+    return shown is not None and shown.type == "user"
 
 
 # ---- the actions -------------------------------------------------------------------------------------
@@ -291,9 +327,10 @@ class Notify(Action):
                                                 "Say whom to notify (users, roles, user fields, the submitter or robots)"))
         for i, key in enumerate(to.get("fields") or ()):
             f = next((f for f in ctx.form.fields if f.key == key), None) if ctx.form is not None else None
-            if f is None or f.type != "user":
-                yield Problem(f"{ctx.path}.to.fields[{i}]", msg("“{k}”不是表单中的人员字段", "'{k}' is not a user field "
-                                                                 "of the form", k=key))
+            if f is None or not _names_users(f, ctx):
+                yield Problem(f"{ctx.path}.to.fields[{i}]", msg("“{k}”不是表单中的人员字段（或引用人员的查找字段）",
+                                                                 "'{k}' is not a user field of the form (or a lookup of "
+                                                                 "one)", k=key))
         if to.get("submitter") and ctx.form is None:
             yield Problem(f"{ctx.path}.to.submitter", msg("此触发方式没有提交人", "This trigger has no submitter"))
         for name in ("subject", "body"):

@@ -188,12 +188,19 @@ class FlowNodeOverdue(_FlowTrigger):
 
 @trigger
 class Schedule(Trigger):
+    """A cron time. With ``records`` (and the rule's ``form``) the run fans out: one run per record
+    of the form matching ``records.filter``, whose values the condition and actions see — "every
+    day, for each certificate expiring within 30 days, remind its owner"."""
+
     type = "schedule"
     label = Msg("按计划时间", "On a schedule")
     events = frozenset({"schedule"})
     needs_form = False
+    MAX_RECORDS = 1000          # records one scheduled time may fan out to
     options_schema = {"cron": {"type": "string", "minLength": 9, "maxLength": 120},
-                      "timezone": {"type": "string", "minLength": 1, "maxLength": 64}}
+                      "timezone": {"type": "string", "minLength": 1, "maxLength": 64},
+                      "records": {"type": "object", "additionalProperties": False,
+                                  "properties": {"filter": {"type": "string", "maxLength": 4000}}}}
     required_options = ("cron",)
 
     def check(self, trigger, ctx):
@@ -203,12 +210,24 @@ class Schedule(Trigger):
             yield Problem(f"{ctx.path}.cron", problem)
         if trigger.option("timezone") is not None and zone_problem(trigger.option("timezone")) is not None:
             yield Problem(f"{ctx.path}.timezone", zone_problem(trigger.option("timezone")))
+        records = trigger.option("records")
+        if records is not None and ctx.form is None:
+            yield Problem(f"{ctx.path}.records", msg("按记录执行需要指定规则的表单（form）",
+                                                     "Running per record needs the rule's form"))
+        elif records is not None and records.get("filter"):
+            from engine.definitions import form_scope
+            from engine.rules.actions import expression_problems
+            yield from expression_problems(records["filter"], form_scope(ctx.form, ctx.forms), f"{ctx.path}.records.filter",
+                                           what=Msg("筛选条件", "Filter"))
+
+    def per_record(self, trigger) -> bool:
+        return trigger.option("records") is not None
 
     def scope(self, trigger, form, forms=None):
-        return EMPTY_SCOPE
+        return super().scope(trigger, form, forms) if self.per_record(trigger) else EMPTY_SCOPE
 
     def inputs(self, trigger, event, form):
-        return {}
+        return super().inputs(trigger, event, form) if self.per_record(trigger) else {}
 
 
 @trigger
@@ -260,7 +279,9 @@ class SpcViolation(Trigger):
     options_schema = {"field": {"type": "string", "minLength": 1, "maxLength": 120},
                       "rules": {"type": "array", "maxItems": 8, "items": {"type": "integer", "minimum": 1, "maximum": 8}},
                       "report": {"$ref": "common.schema.json#/$defs/identifier"},
-                      "last": {"type": "integer", "minimum": 5, "maximum": 1000}}
+                      "last": {"type": "integer", "minimum": 5, "maximum": 1000},
+                      "by": {"type": "array", "maxItems": 5, "uniqueItems": True,
+                             "items": {"$ref": "common.schema.json#/$defs/identifier"}}}
     required_options = ("field",)
 
     def check(self, trigger, ctx):
@@ -273,6 +294,12 @@ class SpcViolation(Trigger):
         except PathError as exc:
             yield Problem(f"{ctx.path}.field", exc.message)
             return
+        for i, key in enumerate(trigger.option("by") or ()):
+            found = next((f for f in ctx.form.fields if f.key == key), None)
+            if found is None or found.type == "subtable":
+                yield Problem(f"{ctx.path}.by[{i}]", msg("“{k}”不是表单的字段，不能用来区分控制图",
+                                                         "'{k}' is not a field of the form to separate the charts by",
+                                                         k=key))
         if not ref.numeric or ref.via is not None or ref.field is None:
             yield Problem(f"{ctx.path}.field", msg("SPC 字段“{k}”应为表单的数字字段或其子表的数字列",
                                                    "The SPC field '{k}' must be a number field of the form or a number "

@@ -421,3 +421,18 @@ def export_rows(session: Session, actor: Actor, key: str, filters: Sequence[Cond
     nd = len(main.dimensions)
     rows = [list(lab) + r[nd:] for r, lab in zip(main.rows, main.labels)]
     return result, header, rows
+
+
+def aggregate_rows(session: Session, actor: Actor, dataset: Mapping[str, Any], now: datetime | None = None,
+                   limit: int = 5000) -> list[dict]:
+    """Run a dataset (report dataset JSON) as ``actor`` and return its rows as raw values by
+    column key — what rules that summarise records (``aggregate_into``) write elsewhere."""
+    from engine.reports.definition import dataset_from
+    from engine.reports.result import rows_as_dicts
+    ds = dataset_from(dataset)
+    if ds.limit is None or ds.limit > limit:
+        ds = replace(ds, limit=limit)
+    viewer = _Viewer(session, actor, ds.form)
+    _refuse_hidden(ds, viewer)
+    data = execute(session, viewer.query(ds, now or _now()).compile(), None, actor.lang or "zh-CN")
+    return list(rows_as_dicts(data))

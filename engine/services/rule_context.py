@@ -23,6 +23,7 @@ from engine.expressions import EvalContext, compile_expression
 from engine.i18n import msg
 from engine.rules import TRIGGERS, RuleDef
 from engine.rules import templates
+from engine.services.facts import SqlFacts
 from engine.types import Actor
 
 
@@ -39,6 +40,20 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def _run_time(event: Mapping[str, Any]) -> datetime:
+    """When the run stands for: the time of its event (a record change, a schedule's cron time),
+    else now. TODAY() in a run delayed past midnight, retried, or replayed for an earlier month is
+    the day of the event, and the records the run writes are dated at the event — so a retry
+    computes exactly what the first attempt would have."""
+    if isinstance(event.get("at"), str):
+        try:
+            at = datetime.fromisoformat(event["at"])
+            return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    return datetime.now(timezone.utc)
 
 
 def record_link(form_key: str | None, record_id: int | None) -> str | None:
@@ -60,7 +75,8 @@ class SqlRunContext:
         self.trigger = TRIGGERS.get(rule.trigger.type)
         self.scope = self.trigger.scope(rule.trigger, form)
         self.values = self.trigger.inputs(rule.trigger, self.event, form)
-        self.ctx = EvalContext(user_id=actor.user_id, now=datetime.now(timezone.utc), lang=actor.lang)
+        self.ctx = EvalContext(user_id=actor.user_id, now=_run_time(self.event), lang=actor.lang,
+                               facts=SqlFacts(session, actor.tenant_id))
         self.reason = msg("规则“{k}”自动执行（运行 #{i}）", "Rule '{k}' (run #{i})", k=rule.key, i=row["id"]).get(actor.lang)
 
     # -- expressions and templates ---------------------------------------------------------------
@@ -82,6 +98,7 @@ class SqlRunContext:
                 "payload": event.get("payload"), "batch": event.get("batch"), "flow": event.get("flow"),
                 "rule": {"key": self.rule.key, "label": self.rule.label.get(self.actor.lang)},
                 "link": record_link(event.get("form"), event.get("record_id")) or "",
+                "violation": event.get("violation"),
                 "now": self.ctx.now.isoformat()}
 
     def render(self, template: str) -> str:
@@ -98,7 +115,7 @@ class SqlRunContext:
     # -- records -------------------------------------------------------------------------------------
     def create_record(self, form_key: str, data: Mapping[str, Any]) -> dict:
         from engine.services import records
-        record = records.create_record(self.session, self.actor, form_key, dict(data), self.reason)
+        record = records.create_record(self.session, self.actor, form_key, dict(data), self.reason, now=self.ctx.now)
         return {"id": record.id, "serial_no": record.serial_no}
 
     def trigger_record(self) -> tuple[str, int] | None:
@@ -139,16 +156,39 @@ class SqlRunContext:
         changed = {k: v for k, v in data.items() if current.data.get(k) != v}
         if not changed:
             return False
-        records.update_record(self.session, self.actor, form_key, record_id, current.version, changed, self.reason)
+        records.update_record(self.session, self.actor, form_key, record_id, current.version, changed, self.reason,
+                              now=self.ctx.now)
         return True
 
     def set_status(self, form_key: str, record_id: int, status: str) -> bool:
         from engine.services import records
-        return records.set_status(self.session, self.actor, form_key, record_id, status, self.reason)
+        return records.set_status(self.session, self.actor, form_key, record_id, status, self.reason, now=self.ctx.now)
 
     def start_flow(self, form_key: str, record_id: int, flow_key: str | None) -> int | None:
         from engine.services import flows
-        return flows.start_flow(self.session, self.actor, form_key, record_id, flow_key, check_access=False)
+        return flows.start_flow(self.session, self.actor, form_key, record_id, flow_key, check_access=False,
+                                now=self.ctx.now)
+
+    # -- summaries and sampling state ---------------------------------------------------------------
+    def aggregate(self, dataset: Mapping[str, Any]) -> list[dict]:
+        """The dataset's rows (raw values by column key), read with every record in view."""
+        from engine.services.reports import aggregate_rows
+        return aggregate_rows(self.session, Actor.system(self.actor.tenant_id), dataset, self.ctx.now)
+
+    def row_scope(self, dataset: Mapping[str, Any]):
+        from engine.rules.data_actions import row_scope
+        from engine.services.reports import forms_around
+        return row_scope(dataset, forms_around(self.session, self.actor.tenant_id, [dataset.get("form")]))
+
+    def evaluate_with(self, source: str, scope, values: Mapping[str, Any]) -> Any:
+        return _plain(compile_expression(source, scope).evaluate(dict(values), self.ctx))
+
+    def record_sampling_lot(self, supplier: Any, part: Any, *, lot_size: Any, level: Any, aql: Any,
+                            defects: Any, defect_class: str) -> dict:
+        from engine.services import switching
+        outcome = switching.record_lot(self.session, self.actor, supplier, part, lot_size=lot_size, level=level,
+                                       aql=aql, defects=int(defects), defect_class=defect_class)
+        return outcome.to_json(self.actor.lang)
 
     # -- people and the outside world ----------------------------------------------------------------
     def recipients(self, to: Mapping[str, Any]) -> list[int]:

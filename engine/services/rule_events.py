@@ -119,7 +119,8 @@ def record_event(session: Session, actor: Actor, kind: str, form_key: str, recor
     if not rules:
         return
     event: dict[str, Any] = {"kind": kind, "form": form_key, "record_id": record.id, "values": _json(record),
-                             "actor_id": actor.user_id, "lang": actor.lang}
+                             "actor_id": actor.user_id, "lang": actor.lang,
+                             "at": (now or datetime.now(timezone.utc)).isoformat()}
     if old is not None:
         event["old"] = _json(old)
         event["changed"] = sorted(changed or ())
@@ -173,12 +174,14 @@ def _condition(session: Session, actor: Actor, rule: RuleDef, event: Mapping, no
     from engine.expressions import compile_expression
     from engine.expressions.runtime import truth
     from engine.services.rule_runs import rule_form
+    from engine.services.facts import SqlFacts
     try:
         form = rule_form(session, actor.tenant_id, rule)
         kind = TRIGGERS.get(rule.trigger.type)
         compiled = compile_expression(rule.condition, kind.scope(rule.trigger, form))
         values = kind.inputs(rule.trigger, event, form)
-        ctx = EvalContext(user_id=actor.user_id, now=now or datetime.now(timezone.utc), lang=actor.lang)
+        ctx = EvalContext(user_id=actor.user_id, now=now or datetime.now(timezone.utc), lang=actor.lang,
+                          facts=SqlFacts(session, actor.tenant_id))
         return truth(compiled.evaluate(values, ctx)), None
     except Exception as exc:  # noqa: BLE001 - shown to admins in the run log, never breaks the user's write
         message = getattr(exc, "message", None)
@@ -246,6 +249,8 @@ def flow_events(session: Session, entries: list[dict]) -> None:
                  "actor_id": entry.get("actor_id"),
                  "flow": {"flow": flow_keys.get(entry["instance_id"]), "node": entry.get("node_id"), "outcome": outcome,
                           "instance_id": entry["instance_id"], "task_id": entry.get("task_id")}}
+        if isinstance(entry.get("at"), datetime):
+            event["at"] = entry["at"].isoformat()
         fire(session, actor, by_form[(entry["tenant_id"], entry["form_key"])], event, entry.get("at"))
 
 
@@ -285,6 +290,24 @@ def webhook_event(session: Session, tenant_id: int, rule: RuleDef, payload: Any,
 
 
 def schedule_event(session: Session, tenant_id: int, rule: RuleDef, at: datetime) -> list[int]:
-    """A schedule rule's time has come (``at``: the cron time it stands for)."""
+    """A schedule rule's time has come (``at``: the cron time it stands for); with the trigger's
+    ``records`` option, one event per record of the rule's form matching its filter."""
+    actor = Actor.system(tenant_id)
     event = {"kind": "schedule", "form": rule.form, "at": at.isoformat()}
-    return fire(session, Actor.system(tenant_id), [rule], event, at)
+    records_option = rule.trigger.option("records")
+    if records_option is None or not rule.form:
+        return fire(session, actor, [rule], event, at)
+    from engine.rules.triggers import Schedule
+    from engine.services import records
+    ids: list[int] = []
+    page = records.query_records(session, actor, rule.form, records_option.get("filter") or None, "id",
+                                 per_page=500, now=at)
+    found, number = list(page.items), 1
+    while page.has_next and len(found) < Schedule.MAX_RECORDS:
+        number += 1
+        page = records.query_records(session, actor, rule.form, records_option.get("filter") or None, "id",
+                                     page=number, per_page=500, now=at)
+        found.extend(page.items)
+    for record in found[:Schedule.MAX_RECORDS]:
+        ids += fire(session, actor, [rule], {**event, "record_id": record.id, "values": _json(record)}, at)
+    return ids

@@ -74,7 +74,8 @@ def findings(session: Session, actor: Actor, rules: list[RuleDef], event: Mappin
     for rule in rules:
         if rule.trigger.type != "spc_violation" or not _touched(rule, event):
             continue
-        key = (rule.trigger.option("field"), rule.trigger.option("report"), rule.trigger.option("last"))
+        key = (rule.trigger.option("field"), rule.trigger.option("report"), rule.trigger.option("last"),
+               repr(_partition(rule, event)))
         if key not in judged:
             judged[key] = _judge(session, actor, rule, event, now)
         violation, error = judged[key]
@@ -91,6 +92,13 @@ def _touched(rule: RuleDef, event: Mapping[str, Any]) -> bool:
     return head in set(event.get("changed") or ())
 
 
+def _partition(rule: RuleDef, event: Mapping[str, Any]) -> tuple[Condition, ...]:
+    """Conditions keeping the chart to the records that share the saved record's ``by`` values."""
+    values = event.get("values") or {}
+    return tuple(Condition(key, "blank", None) if values.get(key) in (None, "") else Condition(key, "=", values[key])
+                 for key in rule.trigger.option("by") or ())
+
+
 def _spc_event(event: Mapping[str, Any], violation: dict | None) -> dict:
     out = {k: event[k] for k in ("form", "record_id", "values", "actor_id", "lang") if k in event}
     return {"kind": "spc.violation", **out, "violation": violation or {}}
@@ -103,6 +111,8 @@ def _judge(session: Session, actor: Actor, rule: RuleDef, event: Mapping[str, An
         report = chart_report(session, actor.tenant_id, rule)
     except _Unfit as exc:
         return None, exc.message.get(actor.lang)
+    if _partition(rule, event):
+        report = replace(report, dataset=report.dataset.with_filters(_partition(rule, event)))
     system = replace(Actor.system(actor.tenant_id), lang=actor.lang or "zh-CN")
     try:
         with session.begin_nested():      # a failing query must not spoil the save's transaction

@@ -124,3 +124,23 @@ def test_the_trigger_field_must_be_a_number_of_the_form(bore, field, words):
         bore.publish(_rule("bad", field=field))
     problems = {p.path: p.message.en for p in err.value.problems}
     assert words in problems["$.trigger.field"], problems
+
+
+def test_by_gives_each_machine_its_own_chart(bore):
+    bore.publish(_rule("per_machine", field="diameter", by=["machine"]))
+    for d in STEADY:
+        bore.create("bore", who="admin", machine="M1", diameter=10 + d)
+        bore.create("bore", who="admin", machine="M2", diameter=20 + d)
+    # on a chart mixing both machines 20.0 is nothing special; on M2's own chart it is in control,
+    # and 12.0 is far out on M1's
+    bore.create("bore", who="admin", machine="M2", diameter=20.01)
+    assert bore.runs("per_machine") == []
+    rid = bore.create("bore", who="admin", machine="M1", diameter=12.0)
+    runs = bore.runs("per_machine")
+    assert [r["record_id"] for r in runs] == [rid] and runs[0]["event"]["violation"]["rules"] == [1]
+
+
+def test_by_names_fields_of_the_form(bore):
+    with pytest.raises(DefinitionError) as err:
+        bore.publish(_rule("bad_by", field="diameter", by=["nope", "readings"]))
+    assert sorted(p.path for p in err.value.problems) == ["$.trigger.by[0]", "$.trigger.by[1]"]
