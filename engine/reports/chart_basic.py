@@ -163,10 +163,17 @@ class Pie(ChartType):
 
     def figure(self, report, shaped, lang):
         s = shaped["series"][0]
+        # long labels (supplier names) do not fit beside a slice in a dashboard cell: percentages on
+        # the slices, names in the legend below
+        long = any(len(str(x)) > 12 for x in shaped["x"]) or len(shaped["x"]) > 6
         trace = {"type": "pie", "labels": shaped["x"], "values": s["values"], "customdata": s["rows"],
-                 "hole": report.chart.option("hole", 0), "textinfo": "label+percent", "sort": False,
+                 "hole": report.chart.option("hole", 0), "sort": False,
+                 "textinfo": "percent" if long else "label+percent", "textposition": "inside" if long else "auto",
                  "marker": {"colors": [PALETTE[i % len(PALETTE)] for i in range(len(shaped["x"]))]}}
-        return {"data": [trace], "layout": base_layout(report, lang, showlegend=False)}
+        layout = base_layout(report, lang, showlegend=long)
+        if long:
+            layout["legend"] = {"orientation": "h", "y": -0.05, "yanchor": "top", "font": {"size": 11}}
+        return {"data": [trace], "layout": layout}
 
 
 @register
@@ -305,6 +312,9 @@ def period_bounds(period: str, today: date) -> tuple[tuple[date, date], tuple[da
     return (start, today), (prev_end.replace(month=1, day=1), prev_end)
 
 
+ADDITIVE = frozenset({"count", "count_distinct", "sum", "count_values", "count_where", "count_outside"})
+
+
 @register
 class Kpi(ChartType):
     """One number with its change against the previous period (of a date field)."""
@@ -349,8 +359,9 @@ class Kpi(ChartType):
     def shape(self, report, data, lang):
         main, prev = data["main"], data["previous"]
         m = main.measures[0]
-        value = main.rows[0][0] if main.rows else None
-        before = prev.rows[0][0] if prev.rows else None
+        empty = 0 if m.measure is not None and m.measure.agg in ADDITIVE else None    # nothing counted is 0, not "-"
+        value = main.rows[0][0] if main.rows and main.rows[0][0] is not None else empty
+        before = prev.rows[0][0] if prev.rows and prev.rows[0][0] is not None else empty
         change = None
         if value is not None and before not in (None, 0):
             change = (value - before) / abs(before)

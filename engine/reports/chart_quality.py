@@ -44,10 +44,29 @@ _LIMITS = {"type": "object", "required": ["cl"], "additionalProperties": False,
            "properties": {"cl": _NUMBER, "sigma": {"type": ["number", "null"], "minimum": 0},
                           "kind": {"enum": [*SPC_KINDS, None]}}}
 _COMMON = {"subgroup": _SUBGROUP, "last": {"type": "integer", "minimum": 5, "maximum": 1000}, "rules": _RULES,
-           "limits": _LIMITS}
+           "limits": _LIMITS, "by": {"type": "array", "minItems": 1, "maxItems": 3, "uniqueItems": True, "items": _PATH}}
 _RECORD = Msg("记录", "Record")
 _PANEL_NAMES = {"xbar": "X̄", "r": "R", "s": "S", "i": "I", "mr": "MR", "p": "p", "np": "np", "c": "c", "u": "u"}
 _RED, _GREEN, _SPEC_COLOR = "#dc2626", "#16a34a", "#f97316"
+
+
+def _one_process(report, run) -> tuple[Any, list[str]]:
+    """With ``by`` (e.g. part, characteristic): one chart per process. Unless the filters already pin
+    every ``by`` field, chart the process of the newest record (one small query) and say so — a
+    chart mixing characteristics has no meaning."""
+    by = list(report.chart.options.get("by") or ())
+    ds = report.dataset
+    if not by or all(any(c.field == path for c in ds.filters) for path in by):
+        return report, []
+    probe = Dataset(ds.form, ds.filter, ds.filters, tuple(Dimension(f"by{i}", path) for i, path in enumerate(by)),
+                    (Measure("newest", "max", "id"),), (SortKey("newest", True),), 1)
+    found = run(probe)
+    if not found.rows:
+        return report, []
+    row, labels = found.rows[0], found.labels[0]
+    pinned = tuple(Condition(path, "blank") if row[i] is None else Condition(path, "=", json_value(row[i]))
+                   for i, path in enumerate(by))
+    return replace(report, dataset=replace(ds, filters=ds.filters + pinned)), [str(t) for t in labels if t is not None]
 
 
 def subgroup_dimension(options: Mapping[str, Any]) -> Dimension:
@@ -123,6 +142,8 @@ class _Spc(ChartType):
                                    "Only a date can be bucketed; '{p}' is not a date", p=sub["field"]))
         if options.get("limits") is not None:
             out += self._limits_problems(options["limits"])
+        for i, path in enumerate(options.get("by") or ()):
+            _checked(resolve, path, f"$.chart.by[{i}]", out)
         return out + _spec_problems(options) + self.option_problems(report, resolve)
 
     def _limits_problems(self, data) -> list:
@@ -160,8 +181,12 @@ class _Spc(ChartType):
                        (SortKey("subgroup", True),), int(options.get("last", DEFAULT_LAST)))
 
     def run(self, report, run, ctx):
+        report, showing = _one_process(report, run)
         data = run(self.dataset(report))
-        return {"main": replace(data, rows=data.rows[::-1], labels=data.labels[::-1])}
+        out = {"main": replace(data, rows=data.rows[::-1], labels=data.labels[::-1])}
+        if showing:
+            out["showing"] = showing
+        return out
 
     # ---------------------------------------------------------------- numbers
     needed: tuple[str, ...] = ()           # summaries a subgroup must have to be charted
@@ -205,6 +230,9 @@ class _Spc(ChartType):
             if self.variables and (options.get("lsl") is not None or options.get("usl") is not None):
                 shaped["capability"] = _capability(self.grand_mean(values), chart.sigma_within.value,
                                                    options.get("lsl"), options.get("usl"))
+        if data.get("showing"):
+            notes.append(msg("显示最近的过程：{v}（用筛选条件选择其他）", "Showing the latest process: {v} (pick another "
+                             "with the filters)", v=" · ".join(data["showing"])))
         shaped["notes"] = [n.get(lang) for n in notes]
         return shaped
 
@@ -224,7 +252,8 @@ class _Spc(ChartType):
         if two:
             traces += _panel(shaped, "secondary", "y2", xs, lang)
         step = max(1, len(xs) // 25)
-        layout["xaxis"] = {"tickmode": "array", "tickvals": xs[::step], "ticktext": shaped["x"][::step],
+        ticks = [str(t) if len(str(t)) <= 18 else str(t)[:17] + "…" for t in shaped["x"][::step]]   # hover shows all
+        layout["xaxis"] = {"tickmode": "array", "tickvals": xs[::step], "ticktext": ticks,
                            "anchor": "y2" if two else "y", "showgrid": False, "automargin": True, "zeroline": False}
         first = {"title": {"text": _PANEL_NAMES.get(shaped["primary"]["name"], "")}, "gridcolor": "#e5e7eb",
                  "zeroline": False}

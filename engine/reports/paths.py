@@ -70,7 +70,7 @@ class FieldRef:
         if self.field is None:
             return {}
         out = {}
-        for c in self.field.option("choices") or ():
+        for c in self.field.shown_as().option("choices") or ():
             label = c.get("label") or {}
             out[str(c.get("code"))] = Msg(label.get("zh-CN", str(c.get("code"))), label.get("en", str(c.get("code"))))
         return out

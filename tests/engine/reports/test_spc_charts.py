@@ -273,3 +273,22 @@ def test_bad_quality_charts_say_where_and_what(lab, chart, dataset, path, words)
     problems = {p.path: p.message.en for p in err.value.problems}
     assert path in problems, problems
     assert words in problems[path]
+
+
+def test_by_charts_the_newest_process_unless_the_filters_pick_one(lab):
+    lab.add("mixed", [{"sample": 1, "value": 10 + d} for d in (0.01, -0.02, 0.0, 0.03, -0.01, 0.02)])
+    lab.add("mixed", [{"sample": 2, "value": 50 + d} for d in (0.2, -0.1, 0.0, 0.1, -0.2, 0.1)])
+    chart = {"type": "imr", "value": "value", "by": ["sample"]}
+    newest = lab.chart("by_newest", chart, "mixed")
+    assert len(newest.shaped["x"]) == 6 and abs(newest.shaped["primary"]["cl"][0] - 50) < 0.1
+    assert any("2" in n for n in newest.shaped["notes"])
+    from engine.reports.model import Condition
+    with session_scope(lab.engine) as s:
+        picked = report_service.run_report(s, lab.admin, "by_newest", filters=[Condition("sample", "=", 1)])
+    assert abs(picked.shaped["primary"]["cl"][0] - 10) < 0.1 and not picked.shaped["notes"]
+
+
+def test_by_names_fields_of_the_form(lab):
+    with pytest.raises(DefinitionError) as err:
+        lab.chart("by_bad", {"type": "imr", "value": "value", "by": ["nope"]}, "x")
+    assert [p.path for p in err.value.problems] == ["$.chart.by[0]"]
