@@ -139,27 +139,6 @@ def _read_package(path: Path) -> dict:
     return data
 
 
-@click.command("import-app")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@_tenant_option
-@with_appcontext
-def import_app_command(file: Path, tenant_key: str) -> None:
-    """Import (install or upgrade) the app package FILE.json; all or nothing."""
-    package = _read_package(file)
-    with _transaction() as session:
-        tenant_id = accounts.tenant_id_by_key(session, tenant_key)
-        result = app_service.import_app(session, Actor.system(tenant_id), package)
-    verb = "Installed" if result.created else "Upgraded"
-    click.echo(f"{verb} app {result.app_key} {result.version} in tenant {tenant_key} / "
-               f"{'已安装' if result.created else '已升级'}应用")
-    for key, version in result.published:
-        click.echo(f"  published / 已发布  {key} v{version}")
-    for key in result.unchanged:
-        click.echo(f"  unchanged / 未变更  {key}")
-    for key in result.detached:
-        click.echo(f"  detached / 已移出应用  {key} (kept with its records / 记录保留)")
-
-
 @click.command("export-app")
 @click.argument("app_key")
 @_tenant_option
@@ -225,11 +204,16 @@ def worker_command(burst: bool, name: str | None) -> None:
         worker.run_in_process(url, rounds=1 if burst else None)
 
 
-COMMANDS = (create_tenant_command, create_user_command, reset_password_command, create_token_command,
-            import_app_command, export_app_command, run_timers_command, worker_command)
+def _commands() -> tuple:
+    from runtime.apps_admin.cli import import_app_command      # it borrows this module's helpers
+    from runtime.demo_cli import demo_command
+    from runtime.portal.cli import portal_user_command
+    return (create_tenant_command, create_user_command, reset_password_command, create_token_command,
+            import_app_command, export_app_command, run_timers_command, worker_command, demo_command,
+            portal_user_command)
 
 
 def register_commands(group: click.Group) -> None:
     """Add the admin commands to the ``qms`` command group."""
-    for command in COMMANDS:
+    for command in _commands():
         group.add_command(command)

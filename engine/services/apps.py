@@ -33,6 +33,7 @@ from engine.definitions.builder import thaw
 from engine.definitions.model import AppPackage, FormDef
 from engine.errors import DefinitionError, NotFound, PermissionDenied, Problem
 from engine.i18n import msg
+from engine.services import app_roles
 from engine.services import forms as form_service
 from engine.storage import form_store
 from engine.storage.platform import apps as apps_table
@@ -134,13 +135,21 @@ def _prefixed(error: DefinitionError, index: int) -> DefinitionError:
 
 # ---------------------------------------------------------------------------- use cases
 
-def import_app(session: Session, actor: Actor, package: Mapping[str, Any]) -> ImportResult:
-    """Validate ``package`` as a whole, publish its forms, store the app; DefinitionError lists every problem."""
+def import_app(session: Session, actor: Actor, package: Mapping[str, Any], *,
+               base: Mapping[str, Any] | None = None) -> ImportResult:
+    """Validate ``package`` as a whole, publish its forms, store the app; DefinitionError lists every problem.
+
+    ``base``: what to remember as the installed template (an upgrade that merged the tenant's
+    changes into the template passes the template itself, the next upgrade's common ancestor).
+    """
     require_admin(actor)
     tenant_id = actor.tenant_id
     published = form_service.published_forms(session, tenant_id)
     app = load_app(copy.deepcopy(package) if isinstance(package, Mapping) else package, known_forms=published)
-    problems = _ownership_problems(app, _owners(session, tenant_id, [f.key for f in app.forms]))
+    raw = dict(app.raw)
+    problems = (app_roles.requirement_problems(session, tenant_id, raw)
+                + app_roles.role_problems(raw, [f.key for f in app.forms])
+                + _ownership_problems(app, _owners(session, tenant_id, [f.key for f in app.forms])))
     if problems:
         raise DefinitionError(problems)
     known = {**published, **{f.key: f for f in app.forms}}
@@ -159,7 +168,10 @@ def import_app(session: Session, actor: Actor, package: Mapping[str, Any]) -> Im
     new_versions += _publish_flows(session, actor, app)
     new_versions += _publish_rules(session, actor, app)
     new_versions += _publish_reports(session, actor, app)
-    created = _store_app(session, tenant_id, app)
+    previous = session.execute(select(apps_table.c.package).where(and_(
+        apps_table.c.tenant_id == tenant_id, apps_table.c.key == app.key))).scalar()
+    app_roles.install_roles(session, tenant_id, raw, previous)
+    created = _store_app(session, tenant_id, app, base)
     return ImportResult(app.key, app.version, created, tuple(new_versions), tuple(unchanged), detached)
 
 
@@ -240,9 +252,10 @@ def _attach(session: Session, tenant_id: int, app: AppPackage) -> tuple[str, ...
     return tuple(gone)
 
 
-def _store_app(session: Session, tenant_id: int, app: AppPackage) -> bool:
-    """Insert or replace the apps row; True when the app is new to the tenant."""
-    values = {"version": app.version, "label": app.label.to_dict(), "package": json.loads(_canonical(dict(app.raw))),
+def _store_app(session: Session, tenant_id: int, app: AppPackage, base: Mapping[str, Any] | None = None) -> bool:
+    """Insert or replace the apps row (``package``: ``base`` or the package); True when the app is new."""
+    stored = dict(base) if base is not None else dict(app.raw)
+    values = {"version": app.version, "label": app.label.to_dict(), "package": json.loads(_canonical(stored)),
               "installed_at": datetime.now(timezone.utc)}
     where = and_(apps_table.c.tenant_id == tenant_id, apps_table.c.key == app.key)
     if session.execute(select(apps_table.c.id).where(where)).first() is not None:

@@ -40,3 +40,7 @@ def export_app(app_key: str):
                                    "Exporting the app '{k}' needs an administrator or design permission on all "
                                    "of its forms", k=app_key))
     return jsonify(app_service.export_app(db(), actor.tenant_id, app_key))
+
+
+from runtime.apps_admin import api as upgrade_api  # noqa: E402  (POST /apps/preview, POST /apps/upgrade)
+upgrade_api.attach(bp)

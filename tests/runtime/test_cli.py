@@ -174,12 +174,12 @@ def test_create_token_for_a_user_of_another_tenant_is_not_found(app, qms):
 def test_import_app_prints_the_published_forms_and_reimport_is_unchanged(app, qms, tmp_path):
     path = tmp_path / "iqc.json"
     path.write_text(json.dumps(package(), ensure_ascii=False), encoding="utf-8")
-    result = qms("import-app", str(path))
+    result = qms("import-app", str(path), "--yes")
     assert result.exit_code == 0, result.output
-    assert "Installed app iqc 1.0.0" in result.output
+    assert "Installed iqc 1.0.0" in result.output and "version set by the template to 1.0.0" in result.output
     assert "supplier v1" in result.output and "iqc_inspection v1" in result.output
-    again = qms("import-app", str(path))
-    assert again.exit_code == 0 and "Upgraded" in again.output and "unchanged" in again.output
+    again = qms("import-app", str(path), "--yes")
+    assert again.exit_code == 0 and "nothing to update" in again.output
     assert [r["key"] for r in rows(app, select(apps_table))] == ["iqc"]
 
 
@@ -210,7 +210,7 @@ def test_import_into_another_tenant(app, qms, tmp_path):
     qms("create-tenant", "acme", "Acme")
     path = tmp_path / "iqc.json"
     path.write_text(json.dumps(package()), encoding="utf-8")
-    assert qms("import-app", str(path), "--tenant", "acme").exit_code == 0
+    assert qms("import-app", str(path), "--tenant", "acme", "--yes").exit_code == 0
     tenant_of = {r["id"]: r["key"] for r in rows(app, select(tenants))}
     assert [tenant_of[r["tenant_id"]] for r in rows(app, select(apps_table))] == ["acme"]
 

@@ -90,7 +90,7 @@ def test_app_package_shape_and_slots():
                roles=[{"label": {"zh-CN": "检验员", "en": "Inspector"}}], extra=1, version="v1")
     assert paths_and_en(data, kind="app") == [
         ("$.extra", "Unknown property 'extra'; allowed: format, key, version, label, description, forms, flows, rules, "
-                    "reports, dashboards, roles"),
+                    "reports, dashboards, roles, requires"),
         ("$.roles[0].key", "'key' is required"),
         ("$.version", "A version must be a semantic version such as 1.0.0 (got \"v1\")"),
     ]
