@@ -21,12 +21,13 @@ from engine.definitions.scopes import annotate
 from engine.definitions.sites import build_checking, normalise_known
 from engine.definitions.upgrades import upgrade
 from engine.errors import DefinitionError, Problem
+from engine.printing.checks import check_prints
 from engine.i18n import Msg, msg
 
 KnownForms = Mapping[str, Any] | Iterable[str] | None
 CHECKLIST: tuple[Callable, ...] = (
     check_identifiers, check_labels, check_duplicate_forms, check_duplicate_fields, check_nesting_depth,
-    check_field_types, check_constants, check_expressions, check_formula_cycles, check_templates,
+    check_field_types, check_constants, check_expressions, check_formula_cycles, check_templates, check_prints,
 )
 SLOTS = ("flows", "rules", "reports", "dashboards", "roles")
 MAX_NESTING = 64    # real definitions nest about 20 levels; deeper input is refused before recursive checks

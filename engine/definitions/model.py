@@ -85,6 +85,27 @@ class FieldDef:
                 return f
         return None
 
+    def shown_as(self) -> "FieldDef":
+        """The field whose type decides how a value shows: a lookup's target field (the supplier
+        contact a lookup copies is a user; a looked-up status is an option code), else itself."""
+        found: FieldDef = self
+        for _ in range(8):          # a lookup of a lookup…; loaded forms have no cycles
+            target = found.option("target") if found.type == "lookup" else None
+            if not isinstance(target, FieldDef):
+                return found
+            found = target
+        return found
+
+
+@dataclass(frozen=True)
+class PrintDef:
+    """A print template of a form: Jinja2 HTML rendered to PDF (see :mod:`engine.printing`)."""
+
+    key: str
+    label: Msg
+    template: str
+    paper: str = "A4"                     # "A4" | "A4-landscape" | "Letter"
+
 
 @dataclass(frozen=True)
 class FormDef:
@@ -107,9 +128,29 @@ class FormDef:
                 return f
         return None
 
+    def field_at(self, dotted: str) -> FieldDef | None:
+        """A field by its path through sub-tables (``items.code``), or None."""
+        fields, found = self.fields, None
+        for key in dotted.split("."):
+            found = next((f for f in fields if f.key == key), None)
+            if found is None:
+                return None
+            fields = found.fields
+        return found
+
     def to_dict(self) -> dict:
         """The JSON definition this was loaded from (after format upgrades), as a fresh copy."""
         return copy.deepcopy(dict(self.raw))
+
+    @property
+    def prints(self) -> tuple[PrintDef, ...]:
+        """The form's print templates, read from the definition (``raw`` carries them through
+        ``to_dict`` and publishing, so no builder change is needed); malformed entries are skipped."""
+        items = self.raw.get("prints")
+        return tuple(PrintDef(p["key"], label_from(p.get("label")) or Msg(p["key"], p["key"]), p["template"],
+                              p.get("paper") or "A4")
+                     for p in items if isinstance(p, Mapping) and isinstance(p.get("key"), str)
+                     and isinstance(p.get("template"), str)) if isinstance(items, (list, tuple)) else ()
 
 
 @dataclass(frozen=True)
