@@ -17,6 +17,7 @@ from engine.definitions import load_form
 from engine.definitions.model import FormDef
 from engine.errors import Conflict, PermissionDenied
 from engine.i18n import msg
+from engine.services import trace as trace_service
 from engine.storage import form_store
 from engine.storage.record_tables import publish_tables
 from engine.types import Actor
@@ -55,6 +56,7 @@ def publish_form(session: Session, actor: Actor, definition: Mapping[str, Any], 
     plan = publish_tables(conn, form, tenant_id, form_store.stored_spec(previous))
     form_store.insert_version(session, tenant_id, form, form.to_dict() or dict(definition), plan.spec,
                               plan.changes(conn.dialect.name), actor.user_id, _referenced(form, known))
+    trace_service.index_links(session, tenant_id, form.key)      # forward traces read reference columns by value
     return form
 
 
