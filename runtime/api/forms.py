@@ -38,5 +38,8 @@ def usable_form(form_key: str) -> tuple[FormDef, FormAccess]:
 
 @bp.get("/forms/<form_key>")
 def get_form(form_key: str):
-    form, _allowed = usable_form(form_key)
-    return jsonify({**form.to_dict(), "version": form.version})
+    form, allowed = usable_form(form_key)
+    data = form.to_dict()
+    if not allowed.can_design and allowed.hidden_fields:       # a hidden field's very name is not theirs to see
+        data["fields"] = [f for f in data.get("fields", []) if f.get("key") not in allowed.hidden_fields]
+    return jsonify({**data, "version": form.version})
