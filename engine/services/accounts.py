@@ -55,6 +55,18 @@ def _password(password: str) -> str:
     return hash_password(password)
 
 
+def _stored_hash(password: str | None, password_hash: str | None) -> str | None:
+    """What a new user's password_hash column holds: the hash of ``password``, or ``password_hash`` as given."""
+    if password_hash is None:
+        return _password(password) if password is not None else None
+    if password is not None:
+        raise AccountError(msg("密码与密码哈希只能给出其中之一", "Give a password or a password hash, not both"))
+    if not isinstance(password_hash, str) or not password_hash.startswith("$argon2"):
+        raise AccountError(msg("密码哈希必须是 Argon2 哈希（以 $argon2 开头）",
+                               "The password hash must be an Argon2 hash (starting with $argon2)"))
+    return password_hash
+
+
 def _insert(session: Session, table, values: dict, duplicate) -> int:
     """Insert in a savepoint so a duplicate becomes a Conflict without spoiling the transaction."""
     try:
@@ -74,14 +86,20 @@ def create_tenant(session: Session, key: str, name: str) -> int:
 
 def create_user(session: Session, tenant_id: int, email: str, name: str = "", password: str | None = None,
                 roles: Iterable[str] = (), department: int | str | None = None, is_admin: bool = False,
-                attributes: Mapping[str, Any] | None = None, is_external: bool = False, lang: str = "zh-CN") -> int:
-    """A new user of the tenant (email unique per tenant, lower-cased); returns the user id."""
+                attributes: Mapping[str, Any] | None = None, is_external: bool = False, lang: str = "zh-CN",
+                password_hash: str | None = None) -> int:
+    """A new user of the tenant (email unique per tenant, lower-cased); returns the user id.
+
+    ``password`` is hashed here; ``password_hash`` instead stores an Argon2 hash made beforehand
+    (e.g. one hash shared by many generated users, or a hash migrated from another system) — it
+    must be an Argon2 hash string, and at most one of the two may be given. Sign-in rehashes a hash
+    made with weaker parameters at the user's first sign-in."""
     email = normalize_email(email)
     if not EMAIL.match(email):
         raise AccountError(msg("邮箱“{e}”无效", "Invalid email '{e}'", e=email[:80]))
     user_id = _insert(session, users, {
         "tenant_id": tenant_id, "email": email, "name": name or email, "is_admin": is_admin,
-        "password_hash": _password(password) if password is not None else None, "lang": lang,
+        "password_hash": _stored_hash(password, password_hash), "lang": lang,
         "department_id": _department_id(session, tenant_id, department), "attributes": dict(attributes or {}),
         "is_external": is_external, "is_active": True, "created_at": _now()},
         msg("邮箱“{e}”已被使用", "Email '{e}' is already in use", e=email))

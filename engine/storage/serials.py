@@ -26,19 +26,37 @@ def next_serial(session: Session | Connection, tenant_id: int, scope: str, perio
     raise RuntimeError(f"could not allocate a serial number for {scope!r}/{period!r}")
 
 
-def _increment(session, tenant_id: int, scope: str, period: str) -> int | None:
+def reserve_serials(session: Session | Connection, tenant_id: int, scope: str, period: str, count: int) -> int:
+    """Reserve ``count`` consecutive numbers of ``scope`` in ``period`` at once; the first of them.
+
+    For bulk writers numbering many records in one transaction: the block is taken with one
+    counter update, gap-free and exclusive like :func:`next_serial` (same row lock, rolled back
+    with the caller's transaction), and the caller numbers its records first, first + 1, …
+    """
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive integer, not {count!r}")
+    for _ in range(3):
+        value = _increment(session, tenant_id, scope, period, count)
+        if value is not None:
+            return value - count + 1
+        if _insert_first(session, tenant_id, scope, period, count):
+            return 1
+    raise RuntimeError(f"could not allocate serial numbers for {scope!r}/{period!r}")
+
+
+def _increment(session, tenant_id: int, scope: str, period: str, by: int = 1) -> int | None:
     stmt = (update(sc)
             .where(and_(sc.c.tenant_id == tenant_id, sc.c.scope == scope, sc.c.period == period))
-            .values(value=sc.c.value + 1)
+            .values(value=sc.c.value + by)
             .returning(sc.c.value))
     return session.execute(stmt).scalar_one_or_none()
 
 
-def _insert_first(session, tenant_id: int, scope: str, period: str) -> bool:
-    """Insert the counter at 1; False if another transaction created it first."""
+def _insert_first(session, tenant_id: int, scope: str, period: str, value: int = 1) -> bool:
+    """Insert the counter at ``value`` (1 for one number); False if another transaction created it first."""
     dialect = _dialect(session)
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (insert(sc).values(tenant_id=tenant_id, scope=scope, period=period, value=1)
+    stmt = (insert(sc).values(tenant_id=tenant_id, scope=scope, period=period, value=value)
             .on_conflict_do_nothing(index_elements=["tenant_id", "scope", "period"])
             .returning(sc.c.value))
     return session.execute(stmt).scalar_one_or_none() is not None

@@ -52,9 +52,23 @@ def pg_engine():
         yield engine
     finally:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        _drop_schema(admin, schema)
         admin.dispose()
+
+
+def _drop_schema(admin, schema: str, batch: int = 40) -> None:
+    """Drop the test schema a few tables per transaction: one DROP SCHEMA … CASCADE over the
+    thousands of record tables the QMS app tests create takes more locks than the server allows
+    in one transaction (max_locks_per_transaction)."""
+    with admin.connect() as conn:
+        names = [r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"),
+                                            {"s": schema})]
+    for start in range(0, len(names), batch):
+        with admin.begin() as conn:
+            for name in names[start:start + batch]:
+                conn.execute(text(f'DROP TABLE IF EXISTS "{schema}"."{name}" CASCADE'))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from engine.storage.db import session_scope
-from engine.storage.serials import current_serial, next_serial
+from engine.storage.serials import current_serial, next_serial, reserve_serials
 
 
 def take(engine, tenant, scope="form:ncr", period=""):
@@ -56,3 +56,19 @@ def test_concurrent_allocation_is_unique_and_gap_free(db_engine, make_tenant, pe
     assert errors == []
     first = 2 if period == "" else 1
     assert sorted(results) == list(range(first, first + threads * per_thread))
+
+
+def test_a_reserved_block_is_consecutive_and_continues_the_counter(db_engine, make_tenant):
+    tenant = make_tenant()
+    with session_scope(db_engine) as s:
+        assert reserve_serials(s, tenant, "form:iqc", "2026", 5) == 1           # a new period: 1..5
+        assert reserve_serials(s, tenant, "form:iqc", "2026", 3) == 6           # then 6..8
+        assert current_serial(s, tenant, "form:iqc", "2026") == 8
+    assert take(db_engine, tenant, "form:iqc", "2026") == 9                   # single numbers go on after it
+    with pytest.raises(RuntimeError):
+        with session_scope(db_engine) as s:
+            reserve_serials(s, tenant, "form:iqc", "2026", 100)
+            raise RuntimeError("the bulk insert failed")
+    assert take(db_engine, tenant, "form:iqc", "2026") == 10                  # the block was rolled back: no gap
+    with session_scope(db_engine) as s, pytest.raises(ValueError):
+        reserve_serials(s, tenant, "form:iqc", "2026", 0)
