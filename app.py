@@ -58,8 +58,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_web(app: Flask) -> None:
-    from runtime import (accounts, api, auth, db, entry, errors, health, home, i18n, notify, records, reports,
-                         rules_admin, tasks)
+    from runtime import (accounts, api, apps_admin, auth, db, entry, errors, health, home, i18n, notify, portal, records,
+                         reports,
+                         printing, rules_admin, tasks, trace)
 
     db.init_app(app)
     i18n.init_app(app)
@@ -67,8 +68,10 @@ def _register_web(app: Flask) -> None:
     errors.register_error_handlers(app)
     app.context_processor(lambda: {"actor": auth.current_actor()})
     for blueprint in (health.bp, accounts.bp, home.bp, api.bp, records.bp, entry.bp, tasks.bp, notify.bp,
-                      rules_admin.bp, reports.bp):
+                      rules_admin.bp, reports.bp, trace.bp, printing.bp,
+                      apps_admin.bp):
         app.register_blueprint(blueprint)
+    portal.init_app(app)       # the supplier portal: its pages, and portal users kept on them
 
 
 def prepare_first_start(db: Engine, settings: Settings) -> SetupResult:
@@ -79,6 +82,43 @@ def prepare_first_start(db: Engine, settings: Settings) -> SetupResult:
     except IntegrityError:  # another process created them a moment ago
         with session_scope(db) as session:
             return ensure_initial_setup(session, settings.admin_email, settings.admin_password)
+
+
+def install_shipped_apps(db: Engine, settings: Settings, result: SetupResult) -> None:
+    """On a new database with ``QMS_DEMO=1``: import the QMS apps of templates_qms/ into the new
+    tenant (one transaction: all of them or none, with the reason printed)."""
+    if not (result.created and settings.demo):
+        return
+    import time
+
+    from engine.errors import QMSError
+    from engine.types import Actor
+    from templates_qms.catalog import install_all
+    started = time.perf_counter()
+    try:
+        with session_scope(db) as session:
+            installed = install_all(session, Actor.system(result.tenant_id))
+    except QMSError as exc:
+        print(f"  Could not import the QMS apps / QMS 应用导入失败: {exc}", flush=True)
+        return
+    print(f"  Imported {len(installed)} QMS apps / 已导入 {len(installed)} 个质量应用 "
+          f"({time.perf_counter() - started:.1f} s)", flush=True)
+    _generate_demo(db, settings, result)
+
+
+def _generate_demo(db: Engine, settings: Settings, result: SetupResult) -> None:
+    """A year of demo plant life in the new tenant (``QMS_DEMO_SIZE``), through the engine."""
+    from engine.errors import QMSError
+    from templates_qms.demo import generate
+    size: str | int = int(settings.demo_size) if settings.demo_size.isdigit() else settings.demo_size
+    print(f"  Generating demo data ({settings.demo_size}) / 正在生成演示数据…", flush=True)
+    try:
+        summary = generate(db, result.tenant_id, size, uploads_dir=settings.uploads_dir)
+    except (QMSError, ValueError) as exc:
+        print(f"  Demo data not generated / 未生成演示数据: {exc}", flush=True)
+        return
+    print(f"  Demo data / 演示数据: {summary['seconds']} s; demo users' password / 演示用户密码: "
+          f"{summary['users']['password']}", flush=True)
 
 
 def _print_welcome(settings: Settings, result: SetupResult) -> None:
@@ -97,6 +137,7 @@ def main() -> None:
     app = create_app()
     settings: Settings = app.config["QMS_SETTINGS"]
     result = prepare_first_start(app.extensions["qms_db"], settings)
+    install_shipped_apps(app.extensions["qms_db"], settings, result)
     _print_welcome(settings, result)
     if not settings.redis_url:     # with Redis, `qms worker` processes run the jobs
         from engine.jobs.worker import start_in_process_thread
@@ -122,6 +163,7 @@ def init_command() -> None:
     """Run the migrations and create the default tenant and admin (idempotent)."""
     app = create_app()
     result = prepare_first_start(app.extensions["qms_db"], app.config["QMS_SETTINGS"])
+    install_shipped_apps(app.extensions["qms_db"], app.config["QMS_SETTINGS"], result)
     if result.created:
         click.echo(f"Created tenant {result.tenant_id} and admin {result.admin_email}"
                    + (f" / {result.admin_password}" if result.admin_password else ""))

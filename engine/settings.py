@@ -2,7 +2,8 @@
 
 ``DATABASE_URL`` (default: SQLite file in the data directory), ``REDIS_URL`` (unset: jobs run
 in-process), ``SECRET_KEY`` (unset: generated once and kept in the data directory),
-``QMS_DATA_DIR``, ``QMS_ADMIN_EMAIL`` / ``QMS_ADMIN_PASSWORD``, ``QMS_DEMO`` (1/0),
+``QMS_DATA_DIR``, ``QMS_ADMIN_EMAIL`` / ``QMS_ADMIN_PASSWORD``, ``QMS_DEMO`` (1/0), ``QMS_DEMO_SIZE``
+(small / default / large / a number of inspections: how much demo data first start generates),
 ``HOST`` / ``PORT``, ``SMTP_*``.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Settings:
     host: str
     port: int
     smtp: Mapping[str, str] = field(default_factory=dict)
+    demo_size: str = "default"
 
     @property
     def uploads_dir(self) -> Path:
@@ -75,4 +77,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("HOST") or "127.0.0.1",
         port=port,
         smtp={k: v for k, v in env.items() if k.startswith("SMTP_")},
+        demo_size=(env.get("QMS_DEMO_SIZE") or "default").strip(),
     )

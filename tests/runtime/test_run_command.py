@@ -21,7 +21,8 @@ def _free_port() -> int:
 
 def test_python_app_py_serves_and_prints_login(tmp_path):
     port = _free_port()
-    env = {**os.environ, "QMS_DATA_DIR": str(tmp_path), "PORT": str(port), "HOST": "127.0.0.1"}
+    env = {**os.environ, "QMS_DATA_DIR": str(tmp_path), "PORT": str(port), "HOST": "127.0.0.1", "QMS_DEMO": "1",
+           "QMS_DEMO_SIZE": "small"}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -41,3 +42,4 @@ def test_python_app_py_serves_and_prints_login(tmp_path):
         out, _ = proc.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}/" in out
     assert "admin login admin@example.com / " in out
+    assert "Imported 13 QMS apps" in out and "Demo data / 演示数据" in out, out
