@@ -4,7 +4,6 @@ rejected lot is frozen with purchasing and quality told, and the monthly scoreca
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -23,8 +22,7 @@ from templates_qms.catalog import ROOT as PACKAGES
 from templates_qms.catalog import load_package
 from tests.templates_qms.support import install
 
-ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = ROOT.parent / "shared" / "qms-reference"
+from tests.engine.quality.conftest import REFERENCE_DIR as REFERENCE
 PASSWORD = "iqc-pass-123"
 
 
@@ -74,6 +72,8 @@ def inspection(supplier_id: int, part_id: int, lot_size: int, defects=(), lot_no
 
 
 def reference_plan(lot_size: int, level: str, aql: str) -> dict:
+    if REFERENCE is None:
+        pytest.skip("shared/qms-reference is not available (set QMS_REFERENCE_DIR)")
     """{letter, n, ac, re} from the reference tables, capped at 100 % inspection."""
     letters = json.loads((REFERENCE / "aql_code_letters.json").read_text(encoding="utf-8"))
     normal = json.loads((REFERENCE / "aql_single_normal.json").read_text(encoding="utf-8"))
