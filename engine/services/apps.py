@@ -36,6 +36,7 @@ from engine.i18n import msg
 from engine.services import app_roles
 from engine.services import forms as form_service
 from engine.storage import form_store
+from engine.trace.links import reference_fields
 from engine.storage.platform import apps as apps_table
 from engine.storage.platform import form_definitions as fd
 from engine.types import Actor
@@ -73,15 +74,8 @@ def _canonical(data: Any) -> str:
 
 def references(form: FormDef) -> set[str]:
     """Keys of the other forms ``form`` references, at any sub-table depth."""
-    keys: set[str] = set()
-    stack = list(form.fields)
-    while stack:
-        f = stack.pop()
-        stack.extend(f.fields)
-        target = f.option("form") if f.type == "reference" else None
-        if isinstance(target, str) and target != form.key:
-            keys.add(target)
-    return keys
+    targets = {f.option("form") for _path, f in reference_fields(form)}
+    return {k for k in targets if isinstance(k, str) and k != form.key}
 
 
 def publish_order(forms: Iterable[FormDef]) -> list[FormDef]:
