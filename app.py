@@ -72,6 +72,8 @@ def _register_web(app: Flask) -> None:
                       apps_admin.bp):
         app.register_blueprint(blueprint)
     portal.init_app(app)       # the supplier portal: its pages, and portal users kept on them
+    import designer
+    designer.init_app(app)     # the drag-and-drop designer (/designer)
 
 
 def prepare_first_start(db: Engine, settings: Settings) -> SetupResult:

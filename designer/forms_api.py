@@ -1,0 +1,2 @@
+"""(being written)"""
+from designer.blueprint import bp  # noqa: F401
