@@ -17,6 +17,7 @@ from engine.services import logins
 from engine.storage.db import session_scope
 from engine.types import Actor
 from runtime.db import SAFE_METHODS, db, reading
+from runtime.errors import API_PREFIXES
 from runtime.i18n import t
 
 login_manager = LoginManager()
@@ -90,7 +91,7 @@ def login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_actor() is None:
-            if request.path.startswith("/api/"):
+            if request.path.startswith(API_PREFIXES):
                 return jsonify({"error": {"code": "unauthorized", "message": t(
                     "需要登录或 API 令牌", "Sign in or send an API token (Authorization: Bearer …)")}}), 401
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
@@ -99,7 +100,7 @@ def login_required(view):
 
 
 def _unauthorized():
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PREFIXES):
         return jsonify({"error": {"code": "unauthorized", "message": "Unauthorized"}}), 401
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 

@@ -36,8 +36,12 @@ HTTP_MESSAGES = {
 }
 
 
+API_PREFIXES = ("/api/", "/designer/api/")
+
+
 def _is_api() -> bool:
-    return request.path.startswith("/api/")
+    """JSON in and out (never HTML pages): the REST API and the designer's own API."""
+    return request.path.startswith(API_PREFIXES)
 
 
 def error_body(code: str, message: str, **extra) -> dict:

@@ -186,3 +186,45 @@ def _default(site: Site, kind) -> Iterator[Problem]:
         kind.coerce(site.field, value)
     except InvalidValue as exc:
         yield Problem(f"{site.path}.default", _prefixed("default", exc.message))
+
+
+def check_layout(checking: Checking) -> Iterator[Problem]:
+    """12. Layout sections: unique keys; each names existing top-level fields, each field in one section."""
+    for form in checking.forms:
+        layout = form.raw.get("layout")
+        sections = layout.get("sections") if isinstance(layout, dict) else None
+        if not isinstance(sections, list):
+            continue
+        top = {f.get("key") for f in form.raw.get("fields") or () if isinstance(f, dict)}
+        keys: dict[str, int] = {}
+        placed: dict[str, int] = {}
+        for i, section in enumerate(sections):
+            if not isinstance(section, dict):
+                continue
+            path = f"{form.path}.layout.sections[{i}]"
+            key = section.get("key")
+            if isinstance(key, str):
+                if key in keys:
+                    yield Problem(f"{path}.key", msg("分组键“{k}”重复（与第 {n} 个分组相同）",
+                                                     "The section key '{k}' is used twice (also section {n})",
+                                                     k=key, n=keys[key] + 1))
+                keys.setdefault(key, i)
+            yield from _section_fields(section.get("fields"), path, i, top, placed)
+
+
+def _section_fields(fields: Any, path: str, index: int, top: set, placed: dict[str, int]) -> Iterator[Problem]:
+    if not isinstance(fields, list):
+        return
+    for j, key in enumerate(fields):
+        if not isinstance(key, str):
+            continue
+        where = f"{path}.fields[{j}]"
+        if key not in top:
+            yield Problem(where, msg("分组中的字段“{k}”不是表单的顶层字段", "Field '{k}' in the section is not a "
+                                     "top-level field of the form", k=key))
+        elif key in placed:
+            yield Problem(where, msg("字段“{k}”已在第 {n} 个分组中，一个字段只能放在一个分组里",
+                                     "Field '{k}' is already in section {n}; a field belongs to one section only",
+                                     k=key, n=placed[key] + 1))
+        else:
+            placed[key] = index

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Mapping
 from engine.definitions.builder import build_form, freeze, msg_of
 from engine.definitions.checks import (
     check_constants, check_duplicate_fields, check_duplicate_forms, check_field_types, check_identifiers,
-    check_labels, check_nesting_depth,
+    check_labels, check_layout, check_nesting_depth,
 )
 from engine.definitions.expression_checks import check_expressions, check_formula_cycles, check_templates
 from engine.definitions.model import AppPackage, FormDef
@@ -28,6 +28,7 @@ KnownForms = Mapping[str, Any] | Iterable[str] | None
 CHECKLIST: tuple[Callable, ...] = (
     check_identifiers, check_labels, check_duplicate_forms, check_duplicate_fields, check_nesting_depth,
     check_field_types, check_constants, check_expressions, check_formula_cycles, check_templates, check_prints,
+    check_layout,
 )
 SLOTS = ("flows", "rules", "reports", "dashboards", "roles")
 MAX_NESTING = 64    # real definitions nest about 20 levels; deeper input is refused before recursive checks

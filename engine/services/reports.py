@@ -380,6 +380,17 @@ def run_report(session: Session, actor: Actor, key: str, filters: Sequence[Condi
     return ReportResult(report, data, shaped, figure, (time.perf_counter() - started) * 1000)
 
 
+def run_definition(session: Session, actor: Actor, definition: Any, filters: Sequence[Condition] = (),
+                   now: datetime | None = None) -> ReportResult:
+    """Run an unpublished report definition (a designer's draft) as ``actor``: the same checks as
+    publishing (DefinitionError listing every problem), the ``design`` permission on its form,
+    and the numbers the actor may see — exactly what the published report would show them."""
+    forms = form_service.published_forms(session, actor.tenant_id)
+    report = load_report(copy.deepcopy(dict(definition)) if isinstance(definition, Mapping) else definition, forms)
+    form_service.require_design(session, actor, report.dataset.form)
+    return run_report(session, actor, report.key, filters, now=now, report=report)
+
+
 def drill(session: Session, actor: Actor, key: str, point: Mapping[str, Any], filters: Sequence[Condition] = (),
           period: tuple[date | None, date | None] | None = None, period_field: str | None = None,
           now: datetime | None = None) -> dict:

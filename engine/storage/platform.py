@@ -244,3 +244,4 @@ from engine.storage import flow_tables  # noqa: E402,F401
 from engine.storage import rule_tables  # noqa: E402,F401
 from engine.storage import notify_tables  # noqa: E402,F401
 from engine.storage import report_tables  # noqa: E402,F401
+from engine.storage import design_tables  # noqa: E402,F401

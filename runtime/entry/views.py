@@ -29,7 +29,7 @@ from engine.services import records as record_service
 from runtime.auth import current_actor, login_required
 from runtime.db import commit, db
 from runtime.entry import bp
-from runtime.entry.fieldviews import Pickers, field_views
+from runtime.entry.fieldviews import Pickers, section_views
 from engine.forms.live import form_state
 from runtime.i18n import current_lang, t
 
@@ -147,7 +147,7 @@ def _with_file_urls(fields, data: Any) -> Any:
 
 def _page(form, access, values: Mapping, record=None):
     actor, session, lang = current_actor(), db(), current_lang()
-    views = field_views(form.fields, lang, _pickers(session, actor), access.readonly_fields, access.hidden_fields)
+    sections = section_views(form, lang, _pickers(session, actor), access.readonly_fields, access.hidden_fields)
     shown = {k: v for k, v in values.items() if k not in access.hidden_fields}
     config = {
         "form": form.key, "record_id": record.id if record else None, "version": record.version if record else None,
@@ -158,7 +158,7 @@ def _page(form, access, values: Mapping, record=None):
     }
     return render_template("entry/form.html", form=form, form_label=label_text(form.label, lang),
                            description=label_text(form.description, lang) if form.description else "",
-                           fields=views, record=record, config=config, list_url=config["list_url"])
+                           sections=sections, record=record, config=config, list_url=config["list_url"])
 
 
 def _json_body() -> dict:

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from engine.access import form_access
 from engine.errors import Conflict, ExpressionError, NotFound, PermissionDenied, QMSError, RecordValidationError
+from engine.forms import layout as form_layout
 from engine.i18n import msg
 from engine.services import accounts, exports, flow_defs, flow_queries, flows
 from engine.services import bulk as bulk_service
@@ -122,6 +123,7 @@ def detail(form_key: str, record_id: int):
     labels = {f.key: label(f.label) for f in shown_form.fields}
     flow = flow_queries.history(db(), actor, form_key, record_id)
     return render_template("records/detail.html", form=form, record=record, fields=fields, history=history,
+                           sections=form_layout.sections(shown_form, fields),
                            labels=labels, access=access, names=names_for(db(), actor, fields, [record.data]),
                            flow=flow, startable=_startable(actor, form_key, record_id, flow))
 

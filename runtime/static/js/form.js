@@ -15,7 +15,11 @@
   function fieldsOf(container) {
     return Array.prototype.filter.call(container.children, (el) => el.classList.contains("field"));
   }
-  function rootFields() { return fieldsOf(form.querySelector(".fields")); }
+  // top-level fields sit in one ".fields" grid per layout section, in page order
+  function rootFields() {
+    return Array.prototype.concat.apply([], Array.prototype.map.call(
+      form.querySelectorAll(".form-section > .fields, .form-section > .section-box > .fields"), fieldsOf));
+  }
   function rowsOf(fieldEl) {
     const rows = fieldEl.querySelector(":scope > .subtable > .rows");
     return rows ? Array.prototype.slice.call(rows.children) : [];
@@ -438,6 +442,8 @@
   function setError(el, message) {
     const box = el.querySelector(":scope > .error");
     el.classList.add("has-error");
+    const section = el.closest("details.section-box");
+    if (section) section.open = true;      // a folded section opens to show its errors
     if (box) box.textContent = box.textContent ? box.textContent + " " + message : message;
   }
   function clearErrors() {
@@ -533,7 +539,7 @@
   });
 
   // ------------------------------------------------------------------ start
-  prepare(form.querySelector(".fields"));
+  prepare(form);
   writeAll(rootFields(), config.values || {});
   rootFields().forEach((el) => {        // a required sub-table with min_rows starts with one empty row
     if (el.dataset.type === "subtable" && rowsOf(el).length === 0 && !el.dataset.locked
