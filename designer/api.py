@@ -8,7 +8,6 @@ stale revision is a 409 that also says who saved in between (``current``).
 """
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import jsonify, request
 from flask_wtf.csrf import CSRFError
@@ -26,16 +25,9 @@ API = "/api"
 
 
 def api_route(rule: str, **options):
-    """A designer API route: signed in (401 JSON for nobody, never a redirect), answers JSON."""
+    """A designer API route: signed in (a 401 JSON reply for nobody, never a redirect), answers JSON."""
     def decorate(view):
-        protected = login_required(view)
-
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if current_actor() is None:
-                return error_reply(401, "unauthorized", "需要登录", "Sign in first")
-            return protected(*args, **kwargs)
-        return bp.route(API + rule, **options)(wrapper)
+        return bp.route(API + rule, **options)(login_required(view))
     return decorate
 
 
@@ -170,7 +162,7 @@ def list_versions(kind: str, key: str):
 
 @api_route("/versions/<kind>/<key>/<int:number>", methods=["GET"])
 def get_version(kind: str, key: str, number: int):
-    return jsonify(json_ready(design_versions.get_version(db(), current_actor(), kind, key, number)))
+    return jsonify(json_ready(design_versions.get_version(db(), current_actor(), kind, key, number, current_lang())))
 
 
 @api_route("/versions/<kind>/<key>/<int:number>/restore", methods=["POST"])

@@ -10,8 +10,9 @@ shared with the API's ``/api/v1/expressions/*``.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datetime import datetime, timezone
-from functools import wraps
 from typing import Any, Mapping
 
 from flask import jsonify
@@ -26,27 +27,16 @@ from engine.services import designs
 from engine.services import expression_trial as trial
 from engine.services import forms as form_service
 from engine.types import Actor
-from runtime.api.replies import BadInput, bad_request_reply, json_object, json_ready, member
+from runtime.api.replies import BadInput, json_object, json_ready, member
 from runtime.auth import current_actor, login_required
 from runtime.db import db
-from runtime.i18n import current_lang, t
+from runtime.i18n import current_lang
 
 _CATALOGS: dict[str, dict] = {}
 MAX_SOURCE = 20_000
 
-bp.register_error_handler(BadInput, bad_request_reply)
 
 
-def api_login(view):
-    """``login_required`` for JSON routes: nobody signed in is a 401 JSON reply, never a redirect."""
-    guarded = login_required(view)
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_actor() is None:
-            return jsonify({"error": {"code": "unauthorized", "message": t("需要登录", "Sign in first")}}), 401
-        return guarded(*args, **kwargs)
-    return wrapper
 
 
 # ---------------------------------------------------------------------------- the form to check against
@@ -73,9 +63,17 @@ def _target(body: Mapping) -> trial.Target:
     else:
         form, problems = trial.lenient_form(definition, known)
     try:
-        return trial.target(form, table or None, known, tuple(problems))
+        where = trial.target(form, table or None, known, tuple(problems))
     except trial.TrialInputError as exc:
         raise BadInput(exc.message, exc.field) from None
+    trigger = member(body, "trigger", dict, required=False)
+    if trigger is not None and not table:
+        # a rule's condition and mappings also see what its trigger brings: old.<field>, the
+        # violated SPC rules, a webhook's payload … (the same names the rule check uses)
+        scope = trial.rule_names(trigger, form, known)
+        if scope is not None:
+            where = replace(where, scope=scope)
+    return where
 
 
 def _source(body: Mapping) -> str:
@@ -97,7 +95,7 @@ def _expect(body: Mapping) -> str | None:
 # ---------------------------------------------------------------------------- routes
 
 @bp.get("/api/expressions/catalog")
-@api_login
+@login_required
 def expression_catalog():
     """Every registered function (name, signature, one-line doc, example, category) and the system fields."""
     lang = current_lang()
@@ -121,7 +119,7 @@ def _first_sentence(doc: Any) -> str:
 
 
 @bp.post("/api/expressions/check")
-@api_login
+@login_required
 def expression_check():
     """``{ok, type, errors:[{line, column, end_column?, message}]}`` — never an error status for a bad expression."""
     body = json_object()
@@ -131,7 +129,7 @@ def expression_check():
 
 
 @bp.post("/api/expressions/evaluate")
-@api_login
+@login_required
 def expression_evaluate():
     """``{value, type}`` of the expression on sample ``data``; 422 with positions or field errors otherwise."""
     body = json_object()

@@ -18,7 +18,6 @@ from flask import jsonify, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from designer.blueprint import bp
-from designer.expr_api import api_login
 from engine import errors as E
 from engine.definitions import load_form
 from engine.definitions.model import FormDef
@@ -195,7 +194,7 @@ def _body() -> dict:
 
 
 @bp.post("/apps/<app_key>/forms/<key>/preview/compute")
-@api_login
+@login_required
 def form_preview_compute(app_key: str, key: str):
     """Live formulas and conditions of the draft for the values typed so far (nothing is stored)."""
     actor, session, body = current_actor(), db(), _body()
@@ -208,7 +207,7 @@ def form_preview_compute(app_key: str, key: str):
 
 
 @bp.post("/apps/<app_key>/forms/<key>/preview/validate")
-@api_login
+@login_required
 def form_preview_validate(app_key: str, key: str):
     """Validate the typed values like a save would, against the draft — 422 with every field error, or 200."""
     actor, session, body = current_actor(), db(), _body()

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import wraps
 from typing import Any, Mapping
 
 import plotly
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 
 from engine import access as access_control
 from engine.errors import DefinitionError, NotFound
@@ -33,11 +32,11 @@ from engine.reports.model import GRAINS, OPS, Condition
 from engine.reports.paths import SYSTEM_COLUMNS, PathError, resolve
 from engine.services import forms as form_service
 from engine.services import reports as report_service
-from runtime.api.replies import BadInput, bad_request_reply, json_object, json_ready
+from runtime.api.replies import BadInput, json_object, json_ready
 from runtime.auth import current_actor, login_required
 from runtime.db import db
 from runtime.errors import engine_error_response
-from runtime.i18n import current_lang, t
+from runtime.i18n import current_lang
 
 from designer.blueprint import bp
 
@@ -70,19 +69,6 @@ _REFS = {"report.schema.json#/$defs/path": {"type": "string", "format": "path"},
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
-def api_login(view):
-    """``login_required`` for JSON routes: nobody signed in is a 401 JSON reply, never a page."""
-    guarded = login_required(view)
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_actor() is None:
-            return jsonify({"error": {"code": "unauthorized", "message": t("需要登录", "Sign in first")}}), 401
-        try:
-            return guarded(*args, **kwargs)
-        except BadInput as exc:
-            return bad_request_reply(exc)
-    return wrapper
 
 
 def viewer():
@@ -111,7 +97,7 @@ def _conditions(value: Any) -> list[Condition]:
 
 
 @bp.post("/api/reports/preview")
-@api_login
+@login_required
 def report_preview():
     body = json_object()
     definition = body.get("definition")
@@ -155,7 +141,7 @@ def _aggregation_json(agg) -> dict:
 
 
 @bp.get("/api/report-choices")
-@api_login
+@login_required
 def report_choices():
     reports = report_service.list_reports(db(), viewer())
     return jsonify(json_ready({
@@ -189,7 +175,7 @@ def _candidates(form, forms) -> list[str]:
 
 
 @bp.get("/api/report-fields/<form_key>")
-@api_login
+@login_required
 def report_fields(form_key: str):
     session, actor = db(), viewer()
     forms = form_service.published_forms(session, actor.tenant_id)

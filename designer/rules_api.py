@@ -14,37 +14,19 @@ the trial runs in a savepoint that is rolled back, and this view never commits.
 """
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import jsonify, request
 
 from designer.blueprint import bp
-from engine.errors import QMSError
 from engine.i18n import msg
 from engine.services import rule_choices, rule_trial
-from runtime.api.replies import BadInput, bad_request_reply, json_object, json_ready
+from runtime.api.replies import BadInput, json_object, json_ready
 from runtime.auth import current_actor, login_required
 from runtime.db import db
-from runtime.errors import engine_error_response
-from runtime.i18n import current_lang, t
+from runtime.i18n import current_lang
 
 
-def _api(view):
-    """Signed in (401 JSON otherwise, never a redirect); engine errors and bad input as JSON."""
-    guarded = login_required(view)
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_actor() is None:
-            return jsonify({"error": {"code": "unauthorized", "message": t("需要登录", "Sign in first")}}), 401
-        try:
-            return guarded(*args, **kwargs)
-        except QMSError as exc:
-            return engine_error_response(exc)
-        except BadInput as exc:
-            return bad_request_reply(exc)
-    return wrapper
 
 
 def require_rule_design(session, actor, definition: dict) -> None:
@@ -56,13 +38,13 @@ def require_rule_design(session, actor, definition: dict) -> None:
 
 
 @bp.get("/api/rule-choices")
-@_api
+@login_required
 def rule_choices_view():
     return jsonify(json_ready(rule_choices.rule_choices(db(), current_actor())))
 
 
 @bp.get("/api/rules/cron")
-@_api
+@login_required
 def cron_hint():
     expression = (request.args.get("cron") or "").strip()
     hint = rule_choices.cron_hint(expression, (request.args.get("timezone") or "").strip() or None)
@@ -72,7 +54,7 @@ def cron_hint():
 
 
 @bp.get("/api/rules/trial-records")
-@_api
+@login_required
 def trial_records():
     form_key = (request.args.get("form") or "").strip()
     if not form_key:
@@ -93,7 +75,7 @@ def _record_id(body: dict) -> int | None:
 
 
 @bp.post("/api/rules/trial")
-@_api
+@login_required
 def rule_trial_view():
     body = json_object()
     definition = body.get("definition")

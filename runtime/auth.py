@@ -91,7 +91,7 @@ def login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_actor() is None:
-            if request.path.startswith(API_PREFIXES):
+            if request.path.startswith(API_PREFIXES) or request.is_json:     # a JSON call never wants a page
                 return jsonify({"error": {"code": "unauthorized", "message": t(
                     "需要登录或 API 令牌", "Sign in or send an API token (Authorization: Bearer …)")}}), 401
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

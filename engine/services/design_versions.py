@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.errors import Problem
+from engine.errors import NotFound, Problem
 from engine.i18n import msg
 from engine.services import designs
 from engine.services.design_kinds import kind_of
@@ -27,14 +27,21 @@ def list_versions(session: Session, actor: Actor, kind: str, key: str) -> list[d
              "published_by_name": names.get(r["published_by"])} for r in rows]
 
 
-def get_version(session: Session, actor: Actor, kind: str, key: str, number: int) -> dict:
-    """One published version: ``{version, definition, published_at, published_by_name}``; NotFound if absent."""
+def get_version(session: Session, actor: Actor, kind: str, key: str, number: int, lang: str = "zh-CN") -> dict:
+    """One published version: ``{version, definition, published_at, published_by_name, changes}``, where
+    ``changes`` is what that version changed against the one before it (readable, as the publish
+    dialog shows it; everything is "added" in version 1); NotFound if absent."""
+    from engine.services.design_diff import diff
     spec = kind_of(kind)
     designs._subject(session, actor, spec, key)
     found = spec.version(session, actor.tenant_id, key, number)
     name = designs.user_names(session, actor.tenant_id, [found["published_by"]]).get(found["published_by"])
+    try:
+        before = spec.version(session, actor.tenant_id, key, number - 1)["definition"] if number > 1 else None
+    except NotFound:
+        before = None
     return {"version": found["version"], "definition": found["definition"], "published_at": found["published_at"],
-            "published_by_name": name}
+            "published_by_name": name, "changes": diff(spec.name, before, found["definition"], lang)}
 
 
 def restore_version(session: Session, actor: Actor, kind: str, key: str, number: int, revision: int) -> dict:

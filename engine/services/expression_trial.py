@@ -79,6 +79,15 @@ def target(form: FormDef | None, table: str | None, forms: Mapping[str, FormDef]
     return Target(form, _safe(lambda: row_scope(form, path, forms)), path, problems)
 
 
+def rule_names(trigger: Mapping[str, Any], form: FormDef | None, forms: Mapping[str, FormDef] | None = None) -> Scope | None:
+    """The scope a rule with ``trigger`` gives its condition and mappings (None: an unknown trigger)."""
+    from engine.rules.definition import rule_scope
+    try:
+        return rule_scope({"trigger": dict(trigger)}, form, forms)
+    except Exception:  # noqa: BLE001 - a half-written trigger: check with the form's names instead
+        return None
+
+
 def _safe(build) -> Scope:
     """A scope for a half-built draft; a field type that chokes on odd options must not stop the check."""
     try:

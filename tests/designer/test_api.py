@@ -233,6 +233,16 @@ def test_restore_version_one_makes_an_equal_draft(admin):
     assert admin.post(f"{API}/versions/form/lot/1/restore", json={"revision": 1}).get_json()["revision"] == 2
 
 
+def test_a_version_shows_what_it_changed_from_the_one_before(admin):
+    publish_lot(admin, ("lot_no",))
+    publish_lot(admin, ("lot_no", "qty"))
+    first = admin.get(f"{API}/versions/form/lot/1").get_json()
+    assert [(c["kind"], c["path"]) for c in first["changes"] if c["what"] == "field"] == [("added", "lot_no")]
+    second = admin.get(f"{API}/versions/form/lot/2").get_json()
+    assert [(c["kind"], c["what"], c["path"]) for c in second["changes"]] == [("added", "field", "qty")]
+    assert admin.get(f"{API}/versions/form/lot/3").status_code == 404
+
+
 def test_discard_draft(admin):
     publish_lot(admin)
     save(admin, "lot", 0, ("changed",))

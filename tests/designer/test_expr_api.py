@@ -158,3 +158,13 @@ def test_signed_out_is_401_json_and_csrf_is_required(site):
     client = site.client()
     client.environ_base.pop("HTTP_X_CSRFTOKEN")
     assert client.post(CHECK, json={"expression": "1"}).status_code == 400
+
+
+def test_a_rules_trigger_brings_its_names_into_the_check(admin):
+    """A rule's condition may read old.<field> (the value before an update); the form alone does not know it."""
+    body = {"form": "inspection", "expression": 'defects > 0 AND old.defects = 0', "expect": "boolean"}
+    assert admin.post(CHECK, json=body).get_json()["ok"] is False
+    updated = admin.post(CHECK, json={**body, "trigger": {"type": "record_updated"}}).get_json()
+    assert updated["ok"] is True and updated["type"] == "boolean"
+    unknown = admin.post(CHECK, json={**body, "trigger": {"type": "no_such_trigger"}}).get_json()
+    assert unknown["ok"] is False                       # an unknown trigger: the form's own names only

@@ -132,3 +132,17 @@ def test_trial_permissions_and_isolation(site):
     client = site.client()
     client.environ_base.pop("HTTP_X_CSRFTOKEN")
     assert _try(client, record_id).status_code == 400
+
+
+def test_required_target_fields_are_marked_for_the_mapping_table():
+    """The create-record mapping lists a target form's required fields up front (they must be mapped)."""
+    from engine.definitions import load_form
+    from engine.services.rule_choices import form_choice
+    form = load_form({"format": 1, "key": "ng_report", "label": {"zh-CN": "通报", "en": "Report"}, "fields": [
+        {"key": "lot", "type": "text", "label": {"zh-CN": "批号", "en": "Lot"}, "required": True},
+        {"key": "note", "type": "text", "label": {"zh-CN": "备注", "en": "Note"}},
+        {"key": "urgent", "type": "boolean", "label": {"zh-CN": "紧急", "en": "Urgent"}, "required": {"expr": "TRUE"}}]})
+    fields = {f["key"]: f for f in form_choice(form)["fields"]}
+    assert fields["lot"]["required"] is True
+    assert fields["note"]["required"] is False
+    assert fields["urgent"]["required"] is False        # a condition: known only per record

@@ -471,3 +471,75 @@ def test_the_iqc_designer_becomes_interactive_quickly(desktop, live_server, shot
     assert ms < 4500, f"the IQC designer took {ms:.0f} ms to become interactive (target 1500 ms)"
     page.locator('[data-testid^="field-"]').first.click(position={"x": 12, "y": 10})
     expect(page.locator('[data-testid="prop-key"]')).not_to_have_value("")
+
+
+# ---------------------------------------------------------------------------- two designers, refusals, versions
+
+GUARD_APP = "guard_app"
+GRADED = {"format": 1, "key": "graded", "label": _label("分级", "Graded"), "fields": [
+    {"key": "lot", "type": "text", "label": _label("批号", "Lot")},
+    {"key": "grade", "type": "select", "label": _label("等级", "Grade"),
+     "choices": [{"code": "a", "label": _label("甲", "A")}, {"code": "b", "label": _label("乙", "B")}]}]}
+
+
+def test_concurrent_edits_refused_data_loss_and_restoring_a_version(browser, live_server, shots):
+    from tests.e2e.conftest import _context
+    first_ctx, second_ctx = _context(browser, live_server, False), _context(browser, live_server, False)
+    try:
+        mine, theirs = first_ctx.new_page(), second_ctx.new_page()
+        sign_in(mine)
+        sign_in(theirs)
+        mine.goto("/designer/")
+        assert page_api(mine, "POST", "/designer/api/apps", {"key": GUARD_APP, "label": _label("守护", "Guard")})["status"] == 201
+        created = page_api(mine, "POST", f"/designer/api/apps/{GUARD_APP}/forms", {"key": "graded", "label": GRADED["label"]})
+        stored = page_api(mine, "PUT", "/designer/api/drafts/form/graded", {"definition": GRADED, "revision": created["data"]["revision"]})
+        assert page_api(mine, "POST", "/designer/api/drafts/form/graded/publish",
+                        {"revision": stored["data"]["revision"]})["status"] == 200
+        status, body = api(live_server.url, "POST", "/api/v1/forms/graded/records", {"data": {"lot": "G-1", "grade": "b"}},
+                           live_server.token)
+        assert status == 201, body
+
+        mine.goto(f"/designer/apps/{GUARD_APP}/forms/graded")          # both open the published form
+        mine.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+        theirs.goto(f"/designer/apps/{GUARD_APP}/forms/graded")
+        theirs.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+
+        # the other designer removes option B (records use it) and saves first
+        without_b = json.loads(json.dumps(GRADED))
+        without_b["fields"][1]["choices"] = without_b["fields"][1]["choices"][:1]
+        stored = page_api(theirs, "PUT", "/designer/api/drafts/form/graded", {"definition": without_b, "revision": 0})
+        assert stored["status"] == 200, stored
+
+        # my change now conflicts: a banner, never a silent overwrite
+        mine.fill('[data-testid="form-label-en"]', "Graded lots")
+        conflict = mine.locator('[data-testid="conflict"]')
+        expect(conflict).to_be_visible()
+        expect(mine.locator('[data-testid="save-status"]')).to_have_attribute("data-state", "conflict")
+        shots(mine, "designer-conflict")
+        assert draft(mine, "form", "graded")["fields"][1]["choices"] == without_b["fields"][1]["choices"]
+        mine.click('[data-testid="load-theirs"]')
+        expect(conflict).to_be_hidden()
+
+        # publishing their draft would lose data (a record uses B): refused with the reason
+        mine.click('[data-testid="publish"]')
+        dialog = mine.locator('[data-testid="publish-dialog"]')
+        expect(dialog.locator('[data-testid="refused"]')).to_be_visible()
+        expect(dialog.locator('[data-testid="refused"]')).to_contain_text("1")
+        expect(dialog.locator('[data-testid="confirm-publish"]')).to_be_disabled()
+        shots(mine, "designer-refused")
+        dialog.locator('[data-testid="cancel-publish"]').click()
+
+        # version 1 restored as the draft: option B is back and publishing is allowed again
+        mine.click('[data-testid="versions"]')
+        drawer = mine.locator('[data-testid="versions-drawer"]')
+        drawer.locator('[data-testid="restore-1"]').click()
+        mine.locator('[data-testid="restore-dialog"] [data-testid="confirm-ok"]').click()
+        mine.wait_for_function("""() => !document.querySelector('[data-testid="versions-drawer"]')
+                                      || !document.querySelector('[data-testid="versions-drawer"]').open""")
+        assert [c["code"] for c in draft(mine, "form", "graded")["fields"][1]["choices"]] == ["a", "b"]
+        mine.click('[data-testid="publish"]')
+        expect(dialog.locator('[data-testid="confirm-publish"]')).to_be_enabled()
+        expect(dialog.locator('[data-testid="refused"]')).to_have_count(0)
+    finally:
+        first_ctx.close()
+        second_ctx.close()

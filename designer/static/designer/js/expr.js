@@ -3,7 +3,8 @@
 // signature and one-line help from the function registry), a live check (~300 ms after typing) with the
 // error underlined in place (a mirror div behind the transparent input) and explained, and a "try it"
 // panel that evaluates against sample values. inputEl.value stays the source of truth; changes made here
-// dispatch input/change on it. opts = {form: () => definition | formKey, table, expect, tryIt, urls}.
+// dispatch input/change on it. opts = {form: () => definition | formKey, table, expect, tryIt, urls,
+// trigger: () => a rule trigger (its names, such as old.<field>, are known to the check)}.
 (function () {
   "use strict";
   const QD = window.QD = window.QD || {};
@@ -234,6 +235,8 @@
       const body = Object.assign({expression: source}, formArg());
       if (table()) body.table = table();
       if (opts.expect) body.expect = opts.expect;
+      const trigger = typeof opts.trigger === "function" ? opts.trigger() : opts.trigger;
+      if (trigger && typeof trigger === "object" && !table()) body.trigger = trigger;   // a rule's names (old.…)
       return api("POST", endpoints.check, body).then(function (r) {
         if (mine !== state.seq) return null;
         const result = r.ok ? r.data : {failed: (r.data && r.data.error && r.data.error.message) || t("无法检查", "Cannot check")};

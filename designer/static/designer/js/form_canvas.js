@@ -35,7 +35,8 @@
       box.appendChild(list);
       S.sortables.push(new window.Sortable(list, {
         group: {name: "fields", pull: "clone", put: false}, sort: false, animation: 0,
-        draggable: ".fd-palette-item", ghostClass: "fd-ghost"
+        draggable: ".fd-palette-item", ghostClass: "fd-ghost",
+        onChoose: function () { tuneAnimation(S); }
       }));
     });
   }
@@ -64,14 +65,26 @@
     return fits(S, zone, height);
   }
 
+  /* Sliding the other cards aside measures every card of the zone on each move; on a long form
+   * that is what makes dragging stutter, so large forms move cards without the animation. */
+  var ANIMATED_UP_TO = 60;
+  function animationFor(S) { return S.entries && S.entries.size > ANIMATED_UP_TO ? 0 : 120; }
+  function tuneAnimation(S) {          // on pick-up: the form may have grown since the zones were made
+    var ms = animationFor(S);
+    S.sortables.forEach(function (sortable) {
+      if (sortable.option("sort") !== false && sortable.option("group").name === "fields") { sortable.option("animation", ms); }
+    });
+  }
+
   function makeZone(S, kind, depth) {
     var zone = h("div", {class: "fd-zone fd-zone-" + kind, attrs: {"data-depth": depth, "data-zone": kind,
       "data-empty": kind === "table" ? t("把列字段拖到这里", "Drag columns here") : t("把字段拖到这里", "Drag fields here")}});
     S.sortables.push(new window.Sortable(zone, {
       group: {name: "fields", pull: true, put: function (to, from, dragEl) { return canPut(S, to.el, dragEl); }},
-      animation: 120, fallbackOnBody: true, swapThreshold: 0.65, emptyInsertThreshold: 12,
+      animation: animationFor(S), fallbackOnBody: true, swapThreshold: 0.65, emptyInsertThreshold: 12,
       draggable: ".fd-card", ghostClass: "fd-ghost", chosenClass: "fd-chosen", dragClass: "fd-dragging",
       filter: "input,select,textarea,button", preventOnFilter: false,
+      onChoose: function () { tuneAnimation(S); },
       onAdd: function (evt) {
         if (!evt.item.classList.contains("fd-palette-item")) { return; }
         var item = S.types[evt.item.getAttribute("data-type")];

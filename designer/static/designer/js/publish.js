@@ -144,5 +144,5 @@
     shell.setStatus();
   }
 
-  QD.Publish = {open: open, planView: planView};
+  QD.Publish = {open: open, planView: planView, changesView: changesView};
 })();

@@ -82,8 +82,10 @@
     input.addEventListener("input", function () { onchange(input.value.trim() ? input.value : undefined); });
     if (QD.ExpressionEditor && QD.ExpressionEditor.attach) {
       try {
+        var own = opts.form && opts.form === scope.definition.form && !opts.table;   // over the triggering record
         scope.editors.push(QD.ExpressionEditor.attach(input, {form: opts.form, table: opts.table || null,
-          expect: opts.expect || null, tryIt: opts.tryIt !== false}));
+          expect: opts.expect || null, tryIt: opts.tryIt !== false,
+          trigger: own ? function () { return scope.definition.trigger; } : null}));
       } catch (err) { console.error(err); }
     }
     return holder;

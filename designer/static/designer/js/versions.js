@@ -75,8 +75,12 @@
         back,
         QD.el("h3", {}, "v" + n + " · " + (QD.label(d.label) || d.key || "")),
         QD.el("p", {class: "qd-version-summary"}, summary(kind, d)),
-        QD.el("pre", {class: "qd-json", tabindex: "0", "aria-label": QD.t("版本定义（只读）", "The version's definition (read-only)")},
-          QD.prettyJSON(d)),
+        QD.el("p", {class: "muted"}, n > 1 ? QD.t("此版本相对 v" + (n - 1) + " 的变更：", "What this version changed from v" + (n - 1) + ":")
+                                           : QD.t("第一个版本的内容：", "What the first version holds:")),
+        QD.Publish && QD.Publish.changesView ? QD.Publish.changesView(reply.data.changes || []) : null,
+        QD.el("details", {class: "qd-version-json"}, QD.el("summary", {}, QD.t("定义（JSON，只读）", "Definition (JSON, read-only)")),
+          QD.el("pre", {class: "qd-json", tabindex: "0", "aria-label": QD.t("版本定义（只读）", "The version's definition (read-only)")},
+            QD.prettyJSON(d))),
         QD.el("button", {type: "button", class: "primary", "data-testid": "restore-" + n, onclick: function () { restore(n); }},
           QD.t("恢复为草稿", "Restore as draft"))));
       back.focus();
