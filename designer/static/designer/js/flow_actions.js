@@ -73,7 +73,9 @@
     return out;
   }
 
-  function targetEditor(action, api, i, required) {
+  /* The records an action works on: target form, match (field = expression) and a filter.
+   * ``onForm()`` runs when the target form changes (a values mapping over it redraws). */
+  function targetEditor(action, api, i, required, onForm) {
     var box = el("div", {class: "qf-sub"});
     function draw() {
       box.textContent = "";
@@ -82,8 +84,18 @@
       var match = mappingEditor(target, "match", api, function () { return target.form; }, "action-" + i + "-match");
       box.appendChild(P().field(QD.t("目标表单", "Target form"), formSelect(api, target.form, "action-" + i + "-target", function (v) {
         target.form = v; api.changed(); match.draw();
+        if (onForm) onForm();
       })));
       box.appendChild(el("div", {class: "qf-field"}, el("span", {}, QD.t("匹配条件（目标字段 = 表达式）", "Match (target field = expression)")), match.root));
+      // and/or a condition over the target form's records, e.g. status = "open"
+      var filter = el("input", {type: "text", value: target.filter || "", "data-testid": "action-" + i + "-filter",
+                                "aria-label": QD.t("筛选条件", "Filter")});
+      filter.addEventListener("input", function () {
+        if (filter.value.trim()) target.filter = filter.value; else delete target.filter;
+        api.changed();
+      });
+      box.appendChild(P().field(QD.t("另需满足（目标表单记录的条件，可选）", "Also only records where (a condition on the target form, optional)"), filter));
+      P().attachExpr(api, filter, "boolean", function () { return target.form; });
     }
     if (!required) {
       var on = el("input", {type: "checkbox", checked: Boolean(action.target), "data-testid": "action-" + i + "-has-target"});
@@ -99,9 +111,9 @@
   }
 
   function updateRecords(action, api, i) {
-    var out = targetEditor(action, api, i, true);
     if (!action.values) action.values = {};
     var mapping = mappingEditor(action, "values", api, function () { return (action.target || {}).form; }, "action-" + i + "-values");
+    var out = targetEditor(action, api, i, true, mapping.draw);
     out.push(el("div", {class: "qf-field"}, el("span", {}, QD.t("改为", "Set")), mapping.root));
     return out;
   }

@@ -16,10 +16,11 @@
   function pick(list, key, prop) { return (list || []).find(function (x) { return x[prop || "key"] === key; }); }
   function num(value) { var n = Number(value); return value === "" || value === null || isNaN(n) ? undefined : n; }
 
-  function attachExpr(api, input, expect) {
+  /* The expression editor on ``input``: over the flow's form, or ``formOf()`` (a target form's key). */
+  function attachExpr(api, input, expect, formOf) {
     var editor = api.ctx.expr || QD.ExpressionEditor;
     if (!editor || !editor.attach) return;
-    handles.push(editor.attach(input, {form: function () { return api.definition.form; }, table: null,
+    handles.push(editor.attach(input, {form: formOf || function () { return api.definition.form; }, table: null,
                                        expect: expect || null, tryIt: true}));
   }
 
