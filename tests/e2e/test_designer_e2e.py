@@ -10,8 +10,8 @@ Keyboard-only reordering. Screenshots go to tests/e2e/screenshots/designer-*.png
 from __future__ import annotations
 
 import json
+import re
 
-import pytest
 
 from tests.e2e.conftest import api, sign_in
 
@@ -448,14 +448,22 @@ def test_fields_reorder_with_the_keyboard_only(desktop, live_server, shots):
     shots(page, "designer-keyboard")
 
 
+def install_iqc(live_server) -> None:
+    """The shipped supplier registry and IQC apps (once per server)."""
+    from templates_qms.catalog import load_package
+    status, body = api(live_server.url, "GET", "/api/v1/apps", token=live_server.token)
+    installed = {a["key"] for a in body.get("items", body if isinstance(body, list) else [])}
+    for key in ("qms_base", "iqc"):
+        if key not in installed:
+            status, body = api(live_server.url, "POST", "/api/v1/apps/import", load_package(key), live_server.token)
+            assert status == 201, body
+
+
 def test_the_iqc_designer_becomes_interactive_quickly(desktop, live_server, shots):
     """The figure of the issue: the IQC inspection form's designer (the shipped template, 40+ fields
     with sub-tables and formulas) until the editor answers, by the Performance API. The bound here
     is loose for a shared CI machine; tests/benchmarks/bench_designer.py gives the median figures."""
-    from templates_qms.catalog import load_package
-    for key in ("qms_base", "iqc"):
-        status, body = api(live_server.url, "POST", "/api/v1/apps/import", load_package(key), live_server.token)
-        assert status == 201, body
+    install_iqc(live_server)
     page = desktop
     sign_in(page)
     url = "/designer/apps/iqc/forms/iqc_inspection"
@@ -543,3 +551,43 @@ def test_concurrent_edits_refused_data_loss_and_restoring_a_version(browser, liv
     finally:
         first_ctx.close()
         second_ctx.close()
+
+
+def test_every_editor_opens_the_shipped_iqc_app_and_a_dashboard_is_laid_out(desktop, live_server, shots):
+    """The flow, rule and report editors load the template's definitions without a script error, and a
+    new dashboard gets two of its reports placed and one resized with the keyboard."""
+    install_iqc(live_server)
+    page = desktop
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page)
+    for kinds, key, ready in (("flows", "iqc_review", '[data-testid="flow-canvas"]'),
+                              ("rules", "iqc_rejected_freezes_lot", '[data-testid="rule-condition"]'),
+                              ("reports", "iqc_defect_pareto", '[data-testid="report-chart"] .plot-container, '
+                                                                '[data-testid="report-chart"] svg')):
+        page.goto(f"/designer/apps/iqc/{kinds}/{key}")
+        page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+        expect(page.locator(ready).first).to_be_visible()
+        expect(page.locator('[data-testid="problems"]')).to_have_text(re.compile("无问题|No problems"))   # valid
+        shots(page, f"designer-iqc-{kinds}")
+    assert errors == []
+
+    created = page_api(page, "POST", "/designer/api/apps/iqc/dashboards", {"key": "iqc_board", "label": _label("来料看板", "IQC board")})
+    assert created["status"] == 201, created
+    page.goto("/designer/apps/iqc/dashboards/iqc_board")
+    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+    page.click('[data-testid="add-report-iqc_lar_by_month"]')
+    page.click('[data-testid="add-report-iqc_defect_pareto"]')
+    expect(page.locator('[data-testid="item-iqc_defect_pareto"]')).to_be_visible()
+    page.locator('[data-testid="item-iqc_lar_by_month"]').focus()
+    saved(page)
+    before = {i["report"]: i for i in draft(page, "dashboard", "iqc_board")["items"]}
+    page.keyboard.press("Shift+ArrowDown")                        # one row taller
+    saved(page)
+    after = {i["report"]: i for i in draft(page, "dashboard", "iqc_board")["items"]}
+    assert after["iqc_lar_by_month"]["h"] == before["iqc_lar_by_month"]["h"] + 1
+    boxes = [(i["x"], i["y"], i["w"], i["h"]) for i in after.values()]
+    cells = [(x + dx, y + dy) for x, y, w, h in boxes for dx in range(w) for dy in range(h)]
+    assert len(cells) == len(set(cells))                          # nothing overlaps
+    shots(page, "designer-dashboard")
+    assert errors == []
