@@ -19,6 +19,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from designer.blueprint import bp
+from engine.access import form_access
 from engine.errors import NotFound, PermissionDenied
 from engine.i18n import Msg
 from engine.services import apps as app_service
@@ -131,11 +132,19 @@ def api_urls(kind: str, key: str, app_key: str) -> dict[str, str]:
     return urls
 
 
-def published_forms(tenant_id: int) -> list[dict]:
-    """The tenant's published forms with their full field lists (for references and mappings)."""
-    forms = form_service.published_forms(db(), tenant_id)
-    return [{"key": key, "label": form.label.to_dict(), "version": form.version,
-             "fields": plain(form.to_dict().get("fields", []))} for key, form in sorted(forms.items())]
+def published_forms(actor) -> list[dict]:
+    """The tenant's published forms the designer may read or design, with their full field lists
+    (for references, lookups and mappings); forms outside the designer's view are left out."""
+    forms = form_service.published_forms(db(), actor.tenant_id)
+    out = []
+    for key, form in sorted(forms.items()):
+        if not actor.unrestricted:
+            access = form_access(db(), actor, key)
+            if not (access.can_design or access.read.allows_any):
+                continue
+        out.append({"key": key, "label": form.label.to_dict(), "version": form.version,
+                    "fields": plain(form.to_dict().get("fields", []))})
+    return out
 
 
 def _has_any_design_right(actor) -> bool:
@@ -232,7 +241,7 @@ def editor_page(app_key: str, kinds: str, key: str):
                         "published_version": draft.get("published_version", 0),
                         "published_keys": draft.get("published_keys") or [],
                         "updated_at": draft.get("updated_at"), "updated_by_name": draft.get("updated_by_name")},
-              "forms": published_forms(actor.tenant_id), "extra": editor_extra(kind)}
+              "forms": published_forms(actor), "extra": editor_extra(kind)}
     return render_template("designer/editor.html", kind=kind, kinds=kinds, key=key, app=app,
                            definition=config["draft"]["definition"], config=script_json(config),
                            scripts=existing(SHELL_SCRIPTS + EDITOR_SCRIPTS[kind]),

@@ -13,10 +13,10 @@ from typing import Mapping
 
 from flask import jsonify
 
+from engine.expressions import EvalContext
 from engine.i18n import msg
 from engine.services import expression_trial as trial
 from engine.services import forms as form_service
-from engine.expressions import EvalContext
 from runtime.api.blueprint import bp
 from runtime.api.forms import usable_form
 from runtime.api.replies import BadInput, json_object, json_ready, member

@@ -20,6 +20,8 @@ from engine.errors import FieldProblem
 from engine.expressions import EvalContext
 from engine.fields import field_type
 from engine.forms import blank_record
+from engine.forms.fieldviews import Pickers, section_views
+from engine.forms.live import form_state
 from engine.i18n import label_text, msg
 from engine.services import accounts as account_service
 from engine.services.facts import SqlFacts
@@ -29,8 +31,6 @@ from engine.services import records as record_service
 from runtime.auth import current_actor, login_required
 from runtime.db import commit, db
 from runtime.entry import bp
-from runtime.entry.fieldviews import Pickers, section_views
-from engine.forms.live import form_state
 from runtime.i18n import current_lang, t
 
 REFERENCE_OPTIONS = 200

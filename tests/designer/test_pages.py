@@ -156,3 +156,24 @@ def test_nav_link_for_admin_and_sign_in_required(site, admin):
     assert 'data-testid="design-app-qa"' in admin.get("/admin/apps").get_data(as_text=True)
     anonymous = site.test_client()
     assert anonymous.get("/designer/apps/qa").status_code == 302
+
+
+def test_the_editor_lists_only_forms_the_designer_may_read_or_design(site, admin):
+    """A designer of one app gets that app's forms for references and mappings, not every form of the company."""
+    assert admin.post(f"{API}/apps", json={"key": "hr", "label": L("人事", "HR")}).status_code == 201
+    assert admin.post(f"{API}/apps/hr/forms", json={"key": "salary", "label": L("薪资", "Salary")}).status_code == 201
+    secret = {"format": 1, "key": "salary", "label": L("薪资", "Salary"),
+              "fields": [{"key": "amount", "type": "number", "label": L("金额", "Amount")}]}
+    assert admin.put(f"{API}/drafts/form/salary", json={"definition": secret, "revision": 1}).status_code == 200
+    assert admin.post(f"{API}/drafts/form/salary/publish", json={"revision": 2}).status_code == 200
+    with session_scope(site.extensions["qms_db"]) as s:
+        home = accounts.tenant_id_by_key(s, "default")
+        accounts.create_role(s, home, "qa_only", L("质量设计", "QA designer"))
+        accounts.set_permissions(s, home, "qa_only", "app:qa", {"read": "all", "design": True})
+        accounts.create_user(s, home, "quinn@home.example", "Quinn", ADMIN_PASSWORD, roles=["qa_only"], lang="en")
+    quinn = client_for(site, "quinn@home.example")
+    page = quinn.get("/designer/apps/qa/forms/lot").get_data(as_text=True)
+    forms = {f["key"] for f in json.loads(CONFIG.search(page).group(1))["forms"]}
+    assert "lot" in forms and "salary" not in forms
+    page = admin.get("/designer/apps/qa/forms/lot").get_data(as_text=True)
+    assert {"lot", "salary"} <= {f["key"] for f in json.loads(CONFIG.search(page).group(1))["forms"]}
