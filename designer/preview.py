@@ -23,13 +23,13 @@ from engine.definitions import load_form
 from engine.definitions.model import FormDef
 from engine.expressions import EvalContext
 from engine.forms import blank_record, validate_record
-from engine.forms.fieldviews import Pickers, section_views
+from engine.forms.fieldviews import section_views
 from engine.forms.live import form_state
 from engine.i18n import label_text, msg
-from engine.services import accounts as account_service
 from engine.services import designs
 from engine.services import forms as form_service
 from engine.services import records as record_service
+from engine.services.pickers import form_pickers
 from engine.services.facts import SqlFacts
 from engine.storage.records import to_json
 from engine.types import Actor
@@ -38,7 +38,6 @@ from runtime.db import db
 from runtime.errors import engine_error_response
 from runtime.i18n import current_lang, t
 
-REFERENCE_OPTIONS = 200
 MAX_DEFINITION = 2 * 1024 * 1024
 
 
@@ -92,31 +91,6 @@ def _form_for_request(app_key: str, key: str, body: Mapping | None = None) -> Fo
 
 
 # ---------------------------------------------------------------------------- pickers and lookups
-
-def _pickers(session, actor: Actor) -> Pickers:
-    """Users, departments and records (as the designer may read them) for the preview's pickers."""
-    cache: dict[str, list[dict]] = {}
-
-    def references(target: str, display: str | None) -> list[dict]:
-        if target not in cache:
-            try:
-                page = record_service.query_records(session, actor, target, sort="-id", per_page=REFERENCE_OPTIONS)
-            except E.QMSError:
-                cache[target] = []
-            else:
-                cache[target] = [{"id": r.id, "label": _record_label(r, display)} for r in page.items]
-        return cache[target]
-
-    return Pickers(users=account_service.list_users(session, actor.tenant_id),
-                   departments=account_service.list_departments(session, actor.tenant_id),
-                   references=references, reference_limit=REFERENCE_OPTIONS)
-
-
-def _record_label(record, display: str | None) -> str:
-    shown = record.data.get(display) if display else None
-    text = shown if isinstance(shown, (str, int, float)) and shown != "" else record.title or record.serial_no
-    return f"{text} (#{record.id})" if text else f"#{record.id}"
-
 
 def _read(session, actor: Actor, target: Any, record_id: Any, attr: str) -> Any:
     if not isinstance(target, str) or not isinstance(record_id, int) or isinstance(record_id, bool):
@@ -184,7 +158,7 @@ def form_preview(app_key: str, key: str):
               "values": values, "preview": True, "definition": posted if posted is not None else None}
     return render_template("designer/preview.html", form=form, problems=[], denied=None,
                            title=label_text(form.label, lang), description=label_text(form.description, lang)
-                           if form.description else "", sections=section_views(form, lang, _pickers(session, actor)),
+                           if form.description else "", sections=section_views(form, lang, form_pickers(session, actor)),
                            config=config)
 
 

@@ -20,20 +20,19 @@ from engine.errors import FieldProblem
 from engine.expressions import EvalContext
 from engine.fields import field_type
 from engine.forms import blank_record
-from engine.forms.fieldviews import Pickers, section_views
+from engine.forms.fieldviews import section_views
 from engine.forms.live import form_state
 from engine.i18n import label_text, msg
-from engine.services import accounts as account_service
 from engine.services.facts import SqlFacts
 from engine.services import files as file_service
 from engine.services import forms as form_service
 from engine.services import records as record_service
+from engine.services.pickers import form_pickers, record_label
 from runtime.auth import current_actor, login_required
 from runtime.db import commit, db
 from runtime.entry import bp
 from runtime.i18n import current_lang, t
 
-REFERENCE_OPTIONS = 200
 SEARCH_OPTIONS = 50
 
 
@@ -75,24 +74,6 @@ def _list_url(form_key: str) -> str:
         return f"/f/{form_key}"
 
 
-def _pickers(session, actor) -> Pickers:
-    cache: dict[str, list[dict]] = {}
-
-    def references(target: str, display: str | None) -> list[dict]:
-        if target not in cache:
-            try:
-                page = record_service.query_records(session, actor, target, sort="-id", per_page=REFERENCE_OPTIONS)
-            except E.QMSError:
-                cache[target] = []
-            else:
-                cache[target] = [{"id": r.id, "label": _record_label(r, display)} for r in page.items]
-        return cache[target]
-
-    return Pickers(users=account_service.list_users(session, actor.tenant_id),
-                   departments=account_service.list_departments(session, actor.tenant_id),
-                   references=references, reference_limit=REFERENCE_OPTIONS)
-
-
 @bp.get("/f/<form_key>/options")
 @login_required
 def reference_options(form_key: str):
@@ -109,13 +90,7 @@ def reference_options(form_key: str):
         page = record_service.query_records(session, actor, form_key, expression, sort="-id", per_page=SEARCH_OPTIONS)
     except E.QMSError as exc:
         return _error(exc)
-    return jsonify({"items": [{"id": r.id, "label": _record_label(r, display)} for r in page.items]})
-
-
-def _record_label(record, display: str | None) -> str:
-    shown = record.data.get(display) if display else None
-    text = shown if isinstance(shown, (str, int, float)) and shown != "" else record.title or record.serial_no
-    return f"{text} (#{record.id})" if text else f"#{record.id}"
+    return jsonify({"items": [{"id": r.id, "label": record_label(r, display)} for r in page.items]})
 
 
 def json_values(fields, values: Mapping) -> dict:
@@ -147,7 +122,7 @@ def _with_file_urls(fields, data: Any) -> Any:
 
 def _page(form, access, values: Mapping, record=None):
     actor, session, lang = current_actor(), db(), current_lang()
-    sections = section_views(form, lang, _pickers(session, actor), access.readonly_fields, access.hidden_fields)
+    sections = section_views(form, lang, form_pickers(session, actor), access.readonly_fields, access.hidden_fields)
     shown = {k: v for k, v in values.items() if k not in access.hidden_fields}
     config = {
         "form": form.key, "record_id": record.id if record else None, "version": record.version if record else None,
