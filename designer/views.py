@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from functools import wraps
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -20,13 +19,14 @@ from sqlalchemy import select
 
 from designer.blueprint import bp
 from engine.access import form_access
-from engine.errors import NotFound, PermissionDenied
+from engine.errors import NotFound
 from engine.i18n import Msg
 from engine.services import apps as app_service
 from engine.services import forms as form_service
 from engine.storage.platform import permissions, roles
-from runtime.auth import current_actor, login_required
+from runtime.auth import current_actor
 from runtime.db import db
+from runtime.guards import page_guard
 from runtime.i18n import current_lang, t
 
 KINDS = {"forms": "form", "flows": "flow", "rules": "rule", "reports": "report", "dashboards": "dashboard"}
@@ -81,19 +81,8 @@ def error_page(status: int, message: str | None = None):
 
 
 def designer_page(view):
-    """Signed in (else the login page); NotFound → 404 page, PermissionDenied → 403 page."""
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except NotFound:
-            db().rollback()
-            return error_page(404)
-        except PermissionDenied as exc:
-            db().rollback()
-            return error_page(403, exc.message.get(current_lang()))
-    return wrapper
+    """Signed in (else the login page); NotFound → 404 page, PermissionDenied → 403 page (the designer's)."""
+    return page_guard(error_page=error_page)(view)
 
 
 def plain(value: Any) -> Any:

@@ -10,23 +10,29 @@ from runtime.db import db
 from runtime.i18n import current_lang
 
 
-def page_guard(allowed: Callable[[], bool]):
+def page_guard(allowed: Callable[[], bool] | None = None, error_page: Callable | None = None):
     """A page decorator: signed in (else the login page), ``allowed()`` (else a 403 page); an engine
-    NotFound becomes the 404 page and PermissionDenied the 403 page, the transaction rolled back."""
+    NotFound becomes the 404 page and PermissionDenied the 403 page, the transaction rolled back.
+    ``error_page(status, message=None)`` draws them (default: the runtime's error page)."""
+    def draw(status: int, message: str | None = None):
+        if error_page is not None:
+            return error_page(status, message)
+        from runtime.records.views import error_page as runtime_page     # late: views import the guards
+        return runtime_page(status, message)
+
     def decorate(view):
         @wraps(view)
         @login_required
         def wrapper(*args, **kwargs):
-            from runtime.records.views import error_page
-            if not allowed():
-                return error_page(403)
+            if allowed is not None and not allowed():
+                return draw(403)
             try:
                 return view(*args, **kwargs)
             except NotFound:
                 db().rollback()
-                return error_page(404)
+                return draw(404)
             except PermissionDenied as exc:
                 db().rollback()
-                return error_page(403, exc.message.get(current_lang()))
+                return draw(403, exc.message.get(current_lang()))
         return wrapper
     return decorate

@@ -259,7 +259,8 @@ def _store_app(session: Session, tenant_id: int, app: AppPackage, base: Mapping[
     return True
 
 
-def _app_row(session: Session, tenant_id: int, app_key: str):
+def app_row(session: Session, tenant_id: int, app_key: str):
+    """The tenant's ``apps`` row of ``app_key``; NotFound when the tenant has no such app."""
     row = session.execute(select(apps_table).where(and_(apps_table.c.tenant_id == tenant_id,
                                                         apps_table.c.key == app_key))).mappings().first()
     if row is None:
@@ -278,7 +279,7 @@ def _form_keys(session: Session, tenant_id: int, app_key: str, package: Mapping[
 
 def export_app(session: Session, tenant_id: int, app_key: str) -> dict:
     """The app package with the *current* published definition of each of its forms (designer changes included)."""
-    row = _app_row(session, tenant_id, app_key)
+    row = app_row(session, tenant_id, app_key)
     package = copy.deepcopy(dict(row["package"]))
     keys = _form_keys(session, tenant_id, app_key, package)
     package["forms"] = [form_store.load_published(session, tenant_id, k).form.to_dict() for k in keys]
@@ -307,7 +308,7 @@ def _summary(session: Session, tenant_id: int, row) -> dict:
 
 def get_app(session: Session, tenant_id: int, app_key: str) -> dict:
     """Key, version, labels, description, install time and form keys of one app; NotFound if absent."""
-    return _summary(session, tenant_id, _app_row(session, tenant_id, app_key))
+    return _summary(session, tenant_id, app_row(session, tenant_id, app_key))
 
 
 def list_apps(session: Session, tenant_id: int) -> list[dict]:

@@ -8,6 +8,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from engine.services import designs
+from engine.services.apps import app_row
 from engine.services.design_kinds import KINDS, Kind
 from engine.storage.design_tables import designer_drafts as dd
 from engine.storage.platform import apps as apps_table
@@ -37,7 +38,7 @@ def _keys_of(session: Session, tenant_id: int, kind: Kind, app_key: str) -> set[
 def app_overview(session: Session, actor: Actor, app_key: str) -> dict:
     """The app's definitions per kind (published and drafts): key, label, published version, draft state."""
     designs.require_app_design(session, actor, app_key)
-    row = designs._app_row(session, actor.tenant_id, app_key)
+    row = app_row(session, actor.tenant_id, app_key)
     out: dict[str, Any] = {"key": app_key, "label": dict(row["label"]), "version": row["version"]}
     items_by_kind = {}
     for name, kind in KINDS.items():

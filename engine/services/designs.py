@@ -25,6 +25,7 @@ from engine import access as access_control
 from engine.definitions.identifiers import identifier_problem
 from engine.errors import Conflict, DefinitionError, NotFound, PermissionDenied, Problem
 from engine.i18n import msg
+from engine.services.apps import app_row
 from engine.services.design_kinds import Kind, kind_of, problems as kind_problems, publish as kind_publish, starter
 from engine.storage import form_store
 from engine.storage.design_tables import designer_drafts as dd
@@ -83,14 +84,6 @@ def user_names(session: Session, tenant_id: int, ids) -> dict[int, str]:
     return {r.id: r.name or r.email for r in rows}
 
 
-def _app_row(session: Session, tenant_id: int, app_key: str):
-    row = session.execute(select(apps_table).where(and_(apps_table.c.tenant_id == tenant_id,
-                                                        apps_table.c.key == app_key))).mappings().first()
-    if row is None:
-        raise NotFound(msg("应用“{k}”不存在", "The app '{k}' does not exist", k=app_key))
-    return row
-
-
 def _draft_row(session: Session, tenant_id: int, kind: str, key: str):
     return session.execute(select(dd).where(and_(dd.c.tenant_id == tenant_id, dd.c.kind == kind, dd.c.key == key))
                            ).mappings().first()
@@ -115,7 +108,7 @@ def may_design_app(session: Session, actor: Actor, app_key: str) -> bool:
 
 def require_app_design(session: Session, actor: Actor, app_key: str) -> None:
     """NotFound for an app the tenant does not have; PermissionDenied without design permission on it."""
-    _app_row(session, actor.tenant_id, app_key)
+    app_row(session, actor.tenant_id, app_key)
     if not may_design_app(session, actor, app_key):
         raise PermissionDenied(msg("你没有设计应用“{k}”的权限", "You may not design the app '{k}'", k=app_key))
 

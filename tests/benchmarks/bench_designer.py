@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, api  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, api, page_api  # noqa: E402
 
 SMOOTH_P95_MS = 34.0
 SMOOTH_MAX_MS = 100.0
@@ -63,18 +63,6 @@ def install_iqc(server: LiveServer) -> None:
 def sign_in(page, server: LiveServer) -> None:
     from tests.e2e.conftest import sign_in as e2e_sign_in
     e2e_sign_in(page)
-
-
-def page_api(page, method: str, url: str, body=None) -> dict:
-    """A same-origin JSON call from the page (session cookie + CSRF header), as the designer makes it."""
-    return page.evaluate("""async ([method, url, body]) => {
-        const token = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-        const res = await fetch(url, {method, credentials: "same-origin",
-            headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token},
-            body: body === null ? undefined : JSON.stringify(body)});
-        let data = null; try { data = await res.json(); } catch (e) {}
-        return {status: res.status, data};
-    }""", [method, url, body])
 
 
 def time_to_interactive(page, url: str) -> float:

@@ -109,6 +109,18 @@ def api(base: str, method: str, path: str, body: dict | None = None, token: str 
         return exc.code, json.loads(exc.read() or b"{}")
 
 
+def page_api(page, method: str, url: str, body=None) -> dict:
+    """A same-origin JSON call from the signed-in page (session cookie and CSRF header)."""
+    return page.evaluate("""async ([method, url, body]) => {
+        const token = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+        const res = await fetch(url, {method, credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token},
+            body: body === null ? undefined : JSON.stringify(body)});
+        let data = null; try { data = await res.json(); } catch (e) {}
+        return {status: res.status, data};
+    }""", [method, url, body])
+
+
 class LiveServer:
     """``python app.py`` in a subprocess; ``url`` is its base URL, ``token`` an admin API token."""
 

@@ -13,7 +13,7 @@ import json
 import re
 
 
-from tests.e2e.conftest import api, sign_in
+from tests.e2e.conftest import api, page_api, sign_in
 
 try:
     from playwright.sync_api import expect
@@ -56,18 +56,6 @@ def drag(page, source: str, target: str, empty: bool = False, after: str | None 
                             steps=2)
     page.mouse.up()
     page.wait_for_timeout(150)
-
-
-def page_api(page, method: str, url: str, body=None) -> dict:
-    """A same-origin JSON call from the signed-in page (session cookie and CSRF header)."""
-    return page.evaluate("""async ([method, url, body]) => {
-        const token = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-        const res = await fetch(url, {method, credentials: "same-origin",
-            headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token},
-            body: body === null ? undefined : JSON.stringify(body)});
-        let data = null; try { data = await res.json(); } catch (e) {}
-        return {status: res.status, data};
-    }""", [method, url, body])
 
 
 def saved(page) -> None:
