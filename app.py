@@ -74,6 +74,8 @@ def _register_web(app: Flask) -> None:
     portal.init_app(app)       # the supplier portal: its pages, and portal users kept on them
     import designer
     designer.init_app(app)     # the drag-and-drop designer (/designer)
+    from runtime import audit_admin
+    audit_admin.init_app(app)  # /admin/audit: verification of the tenant's audit chain
 
 
 def prepare_first_start(db: Engine, settings: Settings) -> SetupResult:

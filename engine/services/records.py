@@ -42,6 +42,7 @@ from engine.types import Actor, AuditAction
 
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 50
+MAX_PAGE = (2**63 - 1) // MAX_PER_PAGE     # beyond it the offset of a page overflows the database
 DEFAULT_STATUS = "active"
 
 
@@ -203,8 +204,7 @@ def create_record(session: Session, actor: Actor, form_key: str, data: Mapping[s
     row, children = records.write_new_record(session, pub.form, pub.spec, tenant_id, values, system)
     record = records.build_record(_versions(session, tenant_id, pub), pub.spec, row, children)
     audit.write_entry(session, tenant_id, pub.form, record.id, AuditAction.CREATE.value, actor.user_id,
-                      audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now,
-                      first=records.ids_never_reused(session, pub.spec))
+                      audit.diff(pub.form.fields, None, record.data), pub.form.version, reason, at=now)
     from engine.services import flows
     flows.start_if_configured(session, actor, form_key, record.id, now=now, values=dict(record.values))
     rule_events.record_event(session, actor, "record.created", form_key, record, now=now)
@@ -301,6 +301,7 @@ def set_status(session: Session, actor: Actor, form_key: str, record_id: int, st
         raise _denied("update", record_id)
     if old.status == status:
         return False
+    _reason_if_approved(session, actor, form_key, record_id, reason)
     if not records.set_status(session, pub.spec, tenant_id, record_id, old.version, status, actor.user_id, now):
         raise _stale(record_id, old.version, None)
     form = _versions(session, tenant_id, pub)(old.def_version)
@@ -309,6 +310,15 @@ def set_status(session: Session, actor: Actor, form_key: str, record_id: int, st
     new = _read(session, tenant_id, pub, record_id)
     rule_events.record_event(session, actor, "record.updated", form_key, new, old, {"status"}, now)
     return True
+
+
+def _reason_if_approved(session: Session, actor: Actor, form_key: str, record_id: int, reason: str | None) -> None:
+    """A change to an approved record needs a reason (PermissionDenied without one)."""
+    from engine.services import flows
+    instance = flows.latest_instance(session, actor.tenant_id, form_key, record_id)
+    if instance is not None and instance["state"] == "approved" and not (reason or "").strip():
+        raise PermissionDenied(msg("记录 {i} 已审批通过，修改时必须填写原因",
+                                   "Record {i} is approved: give a reason for the change", i=record_id))
 
 
 def may_update(session: Session, actor: Actor, form_key: str, record_id: int) -> bool:
@@ -383,6 +393,8 @@ def query_records(session: Session, actor: Actor, form_key: str, filter: str | N
     except ValueError:
         raise QueryError(msg("不能按“{k}”排序", "Cannot sort by '{k}'", k=str(sort)[:60])) from None
     page, per_page = max(1, int(page or 1)), min(max(1, int(per_page or DEFAULT_PER_PAGE)), MAX_PER_PAGE)
+    if page > MAX_PAGE:         # the row offset must stay a 64-bit database integer
+        raise QueryError(msg("页码不能大于 {m}", "The page number cannot exceed {m}", m=MAX_PAGE))
     if not allowed.read.allows_any:
         return Page([], 0, page, per_page)
     rows = records.select_rows(session, pub.spec, tenant_id, where, order, per_page, (page - 1) * per_page)

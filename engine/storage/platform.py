@@ -124,10 +124,35 @@ audit_log = Table(
     Column("reason", Text, nullable=True),
     Column("def_version", Integer, nullable=False),
     Column("changes", JSONType, nullable=False),
-    # Hash chain per record: entry_hash = sha256(prev_hash + canonical entry) (see audit.py)
+    # Hash chain per tenant: entry_hash = sha256(canonical entry incl. seq and prev_hash) (see audit.py)
     Column("prev_hash", String(64), nullable=True),
     Column("entry_hash", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),         # 0011: 1, 2, 3 … per tenant, no gaps
     Index("ix_audit_log_record", "tenant_id", "form_key", "record_id"),
+    UniqueConstraint("tenant_id", "seq"),
+)
+
+# 0011: the end of each tenant's audit chain (last seq and hash); writers lock this row, so the
+# entries of one tenant are chained one after another, and a deleted tail entry is detectable.
+audit_heads = Table(
+    "audit_heads", metadata,
+    Column("tenant_id", IdType, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
+
+# 0011: each run of the chain verification (admin page or ``qms verify-audit``), newest last.
+audit_checks = Table(
+    "audit_checks", metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    _tenant_fk(),
+    _utc("at", nullable=False),
+    Column("actor_id", BigInteger, nullable=True),     # None: the console command
+    Column("ok", Boolean, nullable=False),
+    Column("checked", BigInteger, nullable=False),     # entries verified
+    Column("head_seq", BigInteger, nullable=True),
+    Column("head_hash", String(64), nullable=True),
+    Column("broken", JSONType, nullable=True),         # the first broken link (kind, seq, entry …)
 )
 
 

@@ -303,7 +303,7 @@ def _table(metadata: MetaData, spec: TableSpec, parent: Table | None, top: Table
     dated = [b for src in buckets.source_columns(spec.columns, parent is None) for b in buckets.bucket_specs(src)]
     cols += [Column(naming.safe_sql_name(b.name), sa_type(b)) for b in dated]
     # a record table never hands out a deleted record's id again (SQLite's AUTOINCREMENT; PostgreSQL
-    # sequences already behave so): audit chains are per record id
+    # sequences already behave so): one id's timeline never mixes two records
     table = Table(name, metadata, *cols, PrimaryKeyConstraint("id", name=naming.pk_name(name)),
                   sqlite_autoincrement=parent is None)
     for col in indexed:

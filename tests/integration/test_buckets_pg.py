@@ -1,5 +1,5 @@
 """Date buckets on PostgreSQL: sql_bucket (AT TIME ZONE, isoyear) equals bucket_of, the write path,
-republishing, ensure_index, and migration 0008 on a fresh schema created at 0007."""
+republishing, ensure_index, and migration 0008 on a fresh schema taken down to 0007."""
 import uuid
 
 import pytest
@@ -20,13 +20,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def pg_at_0007(pg_engine):
-    """A schema of its own migrated to 0007 (the shared one is at head)."""
+    """A schema of its own (the test takes it down to 0007 after writing records at head)."""
     schema = f"qms_b8_{uuid.uuid4().hex[:12]}"
     with pg_engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        upgrade_database(engine, "0007")
+        upgrade_database(engine)
         yield engine
     finally:
         engine.dispose()
