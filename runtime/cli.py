@@ -206,11 +206,13 @@ def worker_command(burst: bool, name: str | None) -> None:
 
 def _commands() -> tuple:
     from runtime.apps_admin.cli import import_app_command      # it borrows this module's helpers
+    from runtime.backup_cli import backup_command, restore_command
+    from runtime.audit_cli import verify_audit_command
     from runtime.demo_cli import demo_command
     from runtime.portal.cli import portal_user_command
     return (create_tenant_command, create_user_command, reset_password_command, create_token_command,
             import_app_command, export_app_command, run_timers_command, worker_command, demo_command,
-            portal_user_command)
+            portal_user_command, backup_command, restore_command, verify_audit_command)
 
 
 def register_commands(group: click.Group) -> None:
