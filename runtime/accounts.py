@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
-from engine.errors import TooManyAttempts
+from engine.errors import QMSError, TooManyAttempts
 from engine.services import logins
 from runtime.auth import WebUser, current_actor, login_required
 from runtime.db import commit, db
@@ -33,7 +33,8 @@ def login():
             actor = logins.authenticate(db(), company.strip(), email, password, request.remote_addr)
         except TooManyAttempts as exc:
             commit()
-            error, status = exc.message.get(current_lang()), 429
+            return render_template("login.html", company=company, email=request.form.get("email", ""),
+                                   error=exc.message.get(current_lang())), 429, {"Retry-After": str(exc.retry_after)}
         else:
             commit()    # the attempt is recorded either way
             if actor is not None:
@@ -42,7 +43,7 @@ def login():
                 session["lang"] = actor.lang
                 response = redirect(_safe_next(request.args.get("next")))
                 response.set_cookie(TENANT_COOKIE, company.strip(), max_age=365 * 86400, httponly=True,
-                                    samesite="Lax")
+                                    samesite="Lax", secure=request.is_secure)
                 return response
             error, status = t("公司代码、邮箱或密码不正确", "Wrong company code, email or password"), 401
     return render_template("login.html", company=company, email=request.form.get("email", ""),
@@ -93,8 +94,37 @@ def create_token():
 def revoke_token(token_id: int):
     actor = current_actor()
     mine = {item["id"] for item in logins.list_api_tokens(db(), actor.tenant_id, actor.user_id)}
-    if token_id in mine:
-        logins.revoke_api_token(db(), actor.tenant_id, token_id)
-        commit()
-        flash(t("令牌已撤销", "Token revoked"))
+    if token_id not in mine:       # another user's or tenant's token: not found, nothing revealed
+        abort(404)
+    logins.revoke_api_token(db(), actor.tenant_id, token_id)
+    commit()
+    flash(t("令牌已撤销", "Token revoked"))
+    return redirect(url_for("accounts.tokens"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password: other sessions end, this one continues (a new session id)."""
+    if request.method == "GET":
+        return render_template("password.html", error=None)
+    actor = current_actor()
+    new, again = request.form.get("new_password", ""), request.form.get("confirm_password", "")
+    if new != again:
+        return render_template("password.html", error=t("两次输入的新密码不一致", "The two new passwords differ")), 400
+    try:
+        session_id = logins.change_password(db(), actor, request.form.get("current_password", ""), new,
+                                            request.remote_addr)
+    except TooManyAttempts as exc:
+        commit()    # the failed attempts stay counted
+        return render_template("password.html", error=exc.message.get(current_lang())), 429, \
+            {"Retry-After": str(exc.retry_after)}
+    except QMSError as exc:     # the new password breaks the policy: nothing changed
+        db().rollback()
+        return render_template("password.html", error=exc.message.get(current_lang())), 400
+    commit()
+    if session_id is None:
+        return render_template("password.html", error=t("当前密码不正确", "The current password is wrong")), 400
+    login_user(WebUser(actor, session_id))      # this session continues under the new stamp
+    flash(t("密码已修改，其他设备上的登录已失效", "Password changed; sessions on other devices are signed out"), "ok")
     return redirect(url_for("accounts.tokens"))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import access
 from engine.access.rules import check_target, parse_rules
-from engine.auth.passwords import hash_password
+from engine.auth.passwords import MIN_LENGTH, hash_password, password_problem
 from engine.errors import Conflict, DefinitionError, NotFound, Problem, QMSError
 from engine.i18n import msg
 from engine.storage.platform import departments, permissions, roles, tenants, user_roles, users
@@ -24,7 +24,7 @@ from engine.types import Actor
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_LENGTH
 
 
 class AccountError(QMSError):
@@ -49,16 +49,18 @@ def _key(key: str, what: str) -> str:
     return key
 
 
-def _password(password: str) -> str:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise AccountError(msg("密码至少 {n} 个字符", "The password needs at least {n} characters", n=MIN_PASSWORD))
+def _password(password: str, email: str = "", name: str = "") -> str:
+    """The hash of ``password`` once it passes the policy (:func:`engine.auth.passwords.password_problem`)."""
+    problem = password_problem(password, email=email, name=name)
+    if problem is not None:
+        raise AccountError(problem)
     return hash_password(password)
 
 
-def _stored_hash(password: str | None, password_hash: str | None) -> str | None:
+def _stored_hash(password: str | None, password_hash: str | None, email: str = "", name: str = "") -> str | None:
     """What a new user's password_hash column holds: the hash of ``password``, or ``password_hash`` as given."""
     if password_hash is None:
-        return _password(password) if password is not None else None
+        return _password(password, email, name) if password is not None else None
     if password is not None:
         raise AccountError(msg("密码与密码哈希只能给出其中之一", "Give a password or a password hash, not both"))
     if not isinstance(password_hash, str) or not password_hash.startswith("$argon2"):
@@ -99,7 +101,7 @@ def create_user(session: Session, tenant_id: int, email: str, name: str = "", pa
         raise AccountError(msg("邮箱“{e}”无效", "Invalid email '{e}'", e=email[:80]))
     user_id = _insert(session, users, {
         "tenant_id": tenant_id, "email": email, "name": name or email, "is_admin": is_admin,
-        "password_hash": _stored_hash(password, password_hash), "lang": lang,
+        "password_hash": _stored_hash(password, password_hash, email, name), "lang": lang,
         "department_id": _department_id(session, tenant_id, department), "attributes": dict(attributes or {}),
         "is_external": is_external, "is_active": True, "created_at": _now()},
         msg("邮箱“{e}”已被使用", "Email '{e}' is already in use", e=email))
@@ -135,9 +137,12 @@ def user_id_by_email(session: Session, tenant_id: int, email: str) -> int:
 
 
 def reset_password(session: Session, tenant_id: int, user_id: int, password: str) -> None:
-    """Set a new password (hashed)."""
-    _user(session, tenant_id, user_id)
-    session.execute(update(users).where(users.c.id == user_id).values(password_hash=_password(password)))
+    """Set a new password (hashed, after the policy). Every web session of the user ends (the
+    session id carries a stamp of the hash: see ``logins.session_id_for``); API tokens stay valid
+    — they are separate credentials, revoked on their own page."""
+    row = _user(session, tenant_id, user_id)
+    session.execute(update(users).where(users.c.id == user_id)
+                    .values(password_hash=_password(password, row["email"], row["name"])))
 
 
 def set_user_attributes(session: Session, tenant_id: int, user_id: int, attributes: Mapping[str, Any],

@@ -39,6 +39,10 @@ SAFE_EXTENSIONS = (".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".t
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
           (b"GIF89a", "image/gif"), (b"BM", "image/bmp"))
 _IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
+#: Refused whatever a field's ``accept`` says: pages, scripts and programs a browser or a desktop could run.
+NEVER_ACCEPTED = frozenset((".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".js", ".mjs", ".hta", ".exe",
+                            ".com", ".bat", ".cmd", ".scr", ".msi", ".ps1", ".vbs", ".jar", ".sh", ".php", ".jsp",
+                            ".asp", ".aspx", ".cgi", ".swf", ".xht"))
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
 
 
@@ -164,6 +168,9 @@ def _check_upload(data: bytes, name: str, accept, images_only: bool, max_bytes: 
     if len(data) > max_bytes:
         raise UploadError(msg("文件“{n}”超过 {m} MB 的上限", "The file '{n}' is larger than the {m} MB limit",
                               n=name, m=round(max_bytes / 1024 / 1024, 1)))
+    if extension(name) in NEVER_ACCEPTED:
+        raise UploadError(msg("出于安全原因不接受“{e}”类型的文件“{n}”", "Files of type '{e}' are never accepted, for safety: '{n}'",
+                              e=extension(name), n=name))
     image = sniff_image(data[:32])
     if (images_only or extension(name) in _IMAGE_EXTENSIONS) and image is None:
         raise UploadError(msg("文件“{n}”不是有效的图片（支持 PNG、JPEG、GIF、WebP、BMP）",

@@ -227,6 +227,25 @@ def session_actor(session: Session, session_id: str) -> Actor | None:
     return actor_for_user(session, int(user_part))
 
 
+def change_password(session: Session, actor: Actor, current: str, new: str, ip: str | None = None, *,
+                    now: datetime | None = None) -> str | None:
+    """The user changes their own password: ``current`` is checked like a sign-in (rate limited,
+    TooManyAttempts while locked), ``new`` goes through the policy (AccountError). Returns the
+    new session id for the caller's own session — every other session of the user ends — or
+    None when ``current`` is wrong. API tokens stay valid (separate credentials)."""
+    from engine.services.accounts import reset_password
+
+    row = session.execute(select(users.c.email).where(and_(
+        users.c.id == actor.user_id, users.c.tenant_id == actor.tenant_id))).first()
+    if row is None:
+        raise NotFound(msg("用户 {i} 不存在", "User {i} does not exist", i=actor.user_id))
+    if authenticate(session, actor.tenant_id, row.email, current if isinstance(current, str) else "", ip,
+                    now=now) is None:
+        return None
+    reset_password(session, actor.tenant_id, actor.user_id, new)
+    return session_id_for(session, actor.user_id)
+
+
 def set_language(session: Session, tenant_id: int, user_id: int, lang: str) -> None:
     """Remember the user's UI language ("zh-CN" or "en")."""
     if lang not in ("zh-CN", "en"):

@@ -67,7 +67,7 @@ def sign_in(page, server: LiveServer) -> None:
 
 def time_to_interactive(page, url: str) -> float:
     page.goto(url, wait_until="commit")
-    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0", timeout=30_000)
+    page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0", timeout=30_000)
     return page.evaluate("performance.getEntriesByName('qd:interactive')[0].startTime")
 
 
@@ -94,7 +94,7 @@ def drag_figures(page, server: LiveServer, n: int) -> dict:
     if saved["status"] != 200:
         raise SystemExit(f"saving the {n}-field draft: {saved}")
     page.goto(f"/designer/apps/bench_designer/forms/{key}")
-    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0", timeout=30_000)
+    page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0", timeout=30_000)
     first = page.locator('[data-testid="field-f000"]')
     last = page.locator(f'[data-testid="field-f{n - 1:03d}"]')
     last.scroll_into_view_if_needed()

@@ -81,7 +81,7 @@ def new_definition(page, kind: str, zh: str, en: str, key: str, form: str | None
         dialog.locator('select[name="form"]').select_option(form)
     dialog.locator(f'[data-testid="create-{kind}"]').click()
     page.wait_for_url(f"**/designer/apps/{app}/{kind}s/{key}")
-    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+    page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0")
 
 
 def select_field(page, key: str) -> None:
@@ -231,7 +231,7 @@ def test_build_publish_fill_and_change_a_form(desktop, live_server, shots):
     second = fill_in_browser(page, shots)
 
     page.goto(f"/designer/apps/{APP}/forms/lot_check")
-    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+    page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0")
     drag(page, '[data-testid="palette-textarea"]', '[data-testid="unsectioned"]')
     label_new_field(page, "备注", "Remark")
     diff = publish(page, shots, "form-v2")
@@ -417,7 +417,7 @@ def test_fields_reorder_with_the_keyboard_only(desktop, live_server, shots):
     assert page_api(page, "PUT", "/designer/api/drafts/form/three_fields",
                     {"definition": THREE, "revision": created["data"]["revision"]})["status"] == 200
     page.goto(f"/designer/apps/{KEYS_APP}/forms/three_fields")
-    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+    page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0")
 
     page.locator('[data-testid="field-alpha"]').focus()          # where Tab lands on the canvas
     page.keyboard.press("Alt+ArrowDown")
@@ -456,9 +456,9 @@ def test_the_iqc_designer_becomes_interactive_quickly(desktop, live_server, shot
     sign_in(page)
     url = "/designer/apps/iqc/forms/iqc_inspection"
     page.goto(url)                                               # warm-up (server caches, compiled templates)
-    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0", timeout=30_000)
+    page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0", timeout=30_000)
     page.goto(url)
-    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0", timeout=30_000)
+    page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0", timeout=30_000)
     ms = page.evaluate("performance.getEntriesByName('qd:interactive')[0].startTime")
     cards = page.locator('[data-testid^="field-"]').count()
     print(f"\nIQC designer interactive after {ms:.0f} ms ({cards} field cards)")
@@ -496,9 +496,9 @@ def test_concurrent_edits_refused_data_loss_and_restoring_a_version(browser, liv
         assert status == 201, body
 
         mine.goto(f"/designer/apps/{GUARD_APP}/forms/graded")          # both open the published form
-        mine.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+        mine.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0")
         theirs.goto(f"/designer/apps/{GUARD_APP}/forms/graded")
-        theirs.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+        theirs.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0")
 
         # the other designer removes option B (records use it) and saves first
         without_b = json.loads(json.dumps(GRADED))
@@ -554,7 +554,7 @@ def test_every_editor_opens_the_shipped_iqc_app_and_a_dashboard_is_laid_out(desk
                               ("reports", "iqc_defect_pareto", '[data-testid="report-chart"] .plot-container, '
                                                                 '[data-testid="report-chart"] svg')):
         page.goto(f"/designer/apps/iqc/{kinds}/{key}")
-        page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+        page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0")
         expect(page.locator(ready).first).to_be_visible()
         expect(page.locator('[data-testid="problems"]')).to_have_text(re.compile("无问题|No problems"))   # valid
         shots(page, f"designer-iqc-{kinds}")
@@ -563,7 +563,7 @@ def test_every_editor_opens_the_shipped_iqc_app_and_a_dashboard_is_laid_out(desk
     created = page_api(page, "POST", "/designer/api/apps/iqc/dashboards", {"key": "iqc_board", "label": _label("来料看板", "IQC board")})
     assert created["status"] == 201, created
     page.goto("/designer/apps/iqc/dashboards/iqc_board")
-    page.wait_for_function("performance.getEntriesByName('qd:interactive').length > 0")
+    page.wait_for_function("() => performance.getEntriesByName('qd:interactive').length > 0")
     page.click('[data-testid="add-report-iqc_lar_by_month"]')
     page.click('[data-testid="add-report-iqc_defect_pareto"]')
     expect(page.locator('[data-testid="item-iqc_defect_pareto"]')).to_be_visible()

@@ -113,7 +113,7 @@ def test_create_user_generates_and_prints_a_password(app, qms):
 @pytest.mark.parametrize("args, phrases", [
     (["--tenant", "nope", "--email", "a@example.com"], ["Tenant 'nope' does not exist"]),
     (["--email", "not-an-email"], ["Invalid email"]),
-    (["--email", "a@example.com", "--password", "short"], ["at least 8 characters"]),
+    (["--email", "a@example.com", "--password", "short"], ["at least 10 characters"]),
     (["--email", "a@example.com", "--role", "ghost"], ["Role 'ghost' does not exist"]),
     (["--email", "admin@example.com"], ["already in use"]),
 ])
@@ -143,7 +143,7 @@ def test_reset_password_with_given_and_generated_password(app, qms):
 def test_reset_password_of_an_unknown_user_or_too_short(app, qms):
     assert_clean_failure(qms("reset-password", "--email", "ghost@example.com"), "ghost@example.com")
     before = user_row(app, "admin@example.com")["password_hash"]
-    assert_clean_failure(qms("reset-password", "--email", "admin@example.com", "--password", "1234"), "8")
+    assert_clean_failure(qms("reset-password", "--email", "admin@example.com", "--password", "1234"), "10")
     assert user_row(app, "admin@example.com")["password_hash"] == before
 
 
