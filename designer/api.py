@@ -94,6 +94,7 @@ def app_overview(app_key: str):
 
 @api_route("/apps/<app_key>/<kinds>", methods=["POST"])
 def new_definition(app_key: str, kinds: str):
+    designs.require_app_design(db(), current_actor(), app_key)   # another tenant's app: 404 before the body
     body = json_object()
     made = designs.new_definition(db(), current_actor(), app_key, kinds, member(body, "key", str),
                                   member(body, "label", dict), member(body, "form", str, required=False))

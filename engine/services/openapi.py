@@ -3,25 +3,31 @@
 Every published form of the tenant gets ``<form_key>_data`` (its fields' JSON Schemas, from
 :meth:`engine.fields.base.FieldType.json_schema`), ``<form_key>_record`` (``{id, version, data}``)
 and the record routes of product.md's contract under ``/forms/<form_key>/records``. Only the
-tenant's own forms appear: the document is built from its published definitions alone.
+tenant's own forms appear: the document is built from its published definitions alone; given the
+reader's Actor, only the forms they may use, without the fields hidden from them.
 The data schemas list no ``required`` properties: blank required fields come back as 422 with
 every field error (required may depend on other values), and PATCH sends only changed fields.
 """
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, Mapping
 
 from sqlalchemy.orm import Session
+
+from engine.access import form_access
 
 from engine.definitions.model import FormDef
 from engine.fields import field_type
 from engine.i18n import Msg, msg
 from engine.services.forms import published_forms
 from engine.services.records import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from engine.types import Actor
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
 JSON = "application/json"
+MAX_ROW_ID = 2**63 - 1      # ids in URLs are 64-bit database integers (larger ones are 404)
 
 
 def _ref(kind: str, name: str) -> dict:
@@ -68,11 +74,13 @@ def _responses(t: _Text) -> dict:
     def err(zh: str, en: str) -> dict:
         return _body(_ref("schemas", "Error"), t(zh, en))
     return {
+        "BadRequest": err("请求格式有误（JSON 或参数形状不对）", "Malformed request (JSON or parameter shape)"),
         "Unauthorized": err("未登录或令牌无效", "Missing or invalid token"),
         "Forbidden": err("没有权限", "Not allowed for this user"),
         "NotFound": err("不存在，或在本租户中不可见", "Does not exist (or is not visible in this tenant)"),
         "Conflict": err("版本已过期：记录已被他人修改", "Stale version: the record was changed by someone else"),
         "Invalid": err("数据有误；errors 列出全部问题", "Invalid input; errors lists every problem"),
+        "TooManyRequests": err("登录失败次数过多，请稍后再试", "Too many failed sign-ins; try again later"),
     }
 
 
@@ -87,7 +95,8 @@ def _parameters(t: _Text) -> dict:
         "page": query("page", {"type": "integer", "minimum": 1, "default": 1}, "页码，从 1 开始", "Page number, from 1"),
         "per_page": query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
                                        "default": DEFAULT_PER_PAGE}, "每页条数", "Records per page"),
-        "record_id": {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1},
+        "record_id": {"name": "id", "in": "path", "required": True,
+                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
                       "description": t("记录 ID", "Record id")},
     }
 
@@ -126,7 +135,8 @@ def _op(op_id: str, tag: str, summary: str, responses: dict, **extra: Any) -> di
 
 
 def _common(*names: str) -> dict:
-    codes = {"Unauthorized": "401", "Forbidden": "403", "NotFound": "404", "Conflict": "409", "Invalid": "422"}
+    codes = {"BadRequest": "400", "Unauthorized": "401", "Forbidden": "403", "NotFound": "404", "Conflict": "409",
+             "Invalid": "422", "TooManyRequests": "429"}
     return {codes[n]: _ref("responses", n) for n in names}
 
 
@@ -137,11 +147,11 @@ def _form_paths(form: FormDef, t: _Text) -> dict:
     collection = {
         "get": _op(f"list_{key}_records", tag, t("查询{n}记录", "List {n} records", n=name),
                    {"200": _body(_ref("schemas", f"{key}_list"), t("一页记录与总数", "One page and the total")),
-                    **_common("Unauthorized", "Forbidden", "NotFound", "Invalid")}, parameters=params),
+                    **_common("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Invalid")}, parameters=params),
         "post": _op(f"create_{key}_record", tag, t("新建{n}记录", "Create a {n} record", n=name),
                     {"201": {**record, "description": t("已保存的记录（含计算字段）",
                                                         "The stored record, computed fields included")},
-                     **_common("Unauthorized", "Forbidden", "NotFound", "Invalid")},
+                     **_common("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Invalid")},
                     requestBody={**_body(_ref("schemas", f"{key}_create")), "required": True}),
     }
     version = {"name": "version", "in": "query", "required": False, "schema": {"type": "integer"},
@@ -152,15 +162,16 @@ def _form_paths(form: FormDef, t: _Text) -> dict:
                    {"200": {**record, "description": t("记录", "The record")}, **_common("Unauthorized", "NotFound")}),
         "patch": _op(f"update_{key}_record", tag, t("修改{n}记录", "Update a {n} record", n=name),
                      {"200": {**record, "description": t("修改后的记录", "The updated record")},
-                      **_common("Unauthorized", "Forbidden", "NotFound", "Conflict", "Invalid")},
+                      **_common("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "Invalid")},
                      requestBody={**_body(_ref("schemas", f"{key}_update")), "required": True}),
         "delete": _op(f"delete_{key}_record", tag, t("删除{n}记录", "Delete a {n} record", n=name),
                       {"204": {"description": t("已删除", "Deleted")},
-                       **_common("Unauthorized", "Forbidden", "NotFound", "Conflict")}, parameters=[version]),
+                       **_common("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict")},
+                      parameters=[version]),
     }
     bulk = {action: {"post": _op(f"bulk_{action}_{key}_records", tag, t(zh, en, n=name),
                                  {"200": _body(_ref("schemas", "BulkReport"), t("每条记录的结果", "What happened to each record")),
-                                  **_common("Unauthorized", "Forbidden", "NotFound", "Invalid")},
+                                  **_common("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Invalid")},
                                  requestBody={**_body(_ref("schemas", schema)), "required": True})}
             for action, schema, zh, en in (
                 ("update", "BulkUpdate", "批量修改{n}记录（逐条校验、触发规则）", "Change many {n} records (each validated, rules fire)"),
@@ -252,7 +263,7 @@ def _report_schemas() -> dict:
 # path, method, operationId, summary (zh, en), request body, success code, response body, error responses
 _GENERIC = (
     ("/auth/token", "post", "create_token", ("用邮箱和密码换取 API 令牌", "Get an API token for e-mail and password"),
-     "TokenRequest", "200", "Token", ("Unauthorized",)),
+     "TokenRequest", "200", "Token", ("Unauthorized", "TooManyRequests")),
     ("/openapi.json", "get", "openapi", ("本文档", "This document"), None, "200", None, ("Unauthorized",)),
     ("/apps", "get", "list_apps", ("已安装的应用", "Installed apps"), None, "200", "AppList", ("Unauthorized",)),
     ("/apps/import", "post", "import_app", ("导入应用包", "Import an app package"), "AppPackage", "201", "ImportResult",
@@ -351,11 +362,13 @@ def _generic_paths(t: _Text) -> dict:
             body = {"description": t("成功（无内容）", "Done (no content)")}
         else:
             body = _body(_ref("schemas", response) if response else {"type": "object"}, t("成功", "Success"))
-        op = _op(op_id, "platform", t(zh, en), {code: body, **_common(*errors)})
+        bad = ("BadRequest",) if request else ()     # a body of the wrong shape is refused with 400
+        op = _op(op_id, "platform", t(zh, en), {code: body, **_common(*bad, *errors)})
         if request:
             op["requestBody"] = {**_body(_ref("schemas", request)), "required": True}
         params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer"} if name == "run_id" else {"type": "string"}}
+                   "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID} if name == "run_id"
+                   else {"type": "string"}}
                   for name in ("app_key", "form_key", "rule_key", "run_id", "token", "report_key", "dashboard_key")
                   if "{" + name + "}" in path]
         if params:
@@ -366,10 +379,28 @@ def _generic_paths(t: _Text) -> dict:
     return paths
 
 
-def openapi_document(session: Session, tenant_id: int, base_url: str = "/api/v1", lang: str = "en") -> dict:
-    """OpenAPI 3.1 for the tenant's published forms (texts in ``lang``), ready to serialise as JSON."""
+def usable_forms(session: Session, actor: Actor, forms: Mapping[str, FormDef]) -> dict[str, FormDef]:
+    """The forms the actor may use (read, create or design, as ``GET /forms/<key>`` allows), each
+    without the fields hidden from them unless they design it."""
+    out = {}
+    for key, form in forms.items():
+        allowed = form_access(session, actor, key)
+        if not (allowed.read.allows_any or allowed.can_create or allowed.can_design):
+            continue
+        if allowed.hidden_fields and not allowed.can_design:
+            form = dataclasses.replace(form, fields=tuple(f for f in form.fields if f.key not in allowed.hidden_fields))
+        out[key] = form
+    return out
+
+
+def openapi_document(session: Session, tenant_id: int, base_url: str = "/api/v1", lang: str = "en",
+                     actor: Actor | None = None) -> dict:
+    """OpenAPI 3.1 for the tenant's published forms (texts in ``lang``), ready to serialise as JSON;
+    with ``actor``, only the forms (and fields) that actor may use."""
     t = _Text(lang)
     forms = published_forms(session, tenant_id)
+    if actor is not None:
+        forms = usable_forms(session, actor, forms)
     paths, schemas = _generic_paths(t), {**_error_schemas(t), **_generic_schemas()}
     for key in sorted(forms):
         paths.update(_form_paths(forms[key], t))

@@ -1,7 +1,8 @@
 """The OpenAPI document of the caller's tenant and the browsable page that renders it.
 
-Both need a signed-in user (session or token): the document lists the tenant's forms and
-their fields. The page uses the vendored Swagger UI (``static/vendor/swagger-ui``), no CDN.
+Both need a signed-in user (session or token): the document lists the tenant's forms the caller
+may use, and their fields not hidden from them. The page uses the vendored Swagger UI
+(``static/vendor/swagger-ui``), no CDN.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def _base_url() -> str:
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(db(), current_actor().tenant_id, _base_url(), current_lang()))
+    actor = current_actor()
+    return jsonify(openapi_document(db(), actor.tenant_id, _base_url(), current_lang(), actor=actor))
 
 
 @bp.get("/docs")
