@@ -18,15 +18,17 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 
 from engine.errors import QMSError
+from engine.jinja_bounds import BoundedSandbox, bounded_steps
 from engine.i18n import Msg, msg
 
 MAX_OUTPUT = 4_000_000          # characters of HTML one render may produce (a 500-page batch fits)
 MAX_RANGE_ITEMS = 100_000       # all range() calls of one render together
 MAX_REPEAT = 100_000            # length of a string or list built with *
 MAX_EXPONENT = 64
+MAX_STEPS = 100_000             # loop iterations + calls of one render (~1 s at worst)
 
 
 class PrintError(QMSError):
@@ -49,15 +51,12 @@ class _Budget:
         return items
 
 
-class PrintEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox with loud unsafe attributes and bounded ``*`` and ``**``."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def unsafe_undefined(self, obj: Any, attribute: str):
-        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is not allowed")
+class PrintEnvironment(BoundedSandbox):
+    """The bounded sandbox (engine.jinja_bounds) with a tighter limit on ``*`` and ``**``."""
 
     def call_binop(self, context, op: str, left: Any, right: Any) -> Any:
+        if op not in ("*", "**"):
+            return super().call_binop(context, op, left, right)
         if op == "**":
             if isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
                 raise SecurityError(f"exponents are limited to {MAX_EXPONENT}")
@@ -99,13 +98,15 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     parts: list[str] = []
     size = 0
     try:
-        for chunk in template.generate({**context, "range": budget.range}):
-            size += len(chunk)
-            if size > MAX_OUTPUT:
-                raise PrintError(msg("打印模板输出过大（超过 {n} 个字符），请减少循环或分批打印",
-                                     "The print template produced too much output (over {n} characters); "
-                                     "loop less or print fewer records at once", n=MAX_OUTPUT))
-            parts.append(chunk)
+        with bounded_steps(MAX_STEPS):
+            chunks = template.generate({**context, "range": budget.range})
+            for chunk in chunks:
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    raise PrintError(msg("打印模板输出过大（超过 {n} 个字符），请减少循环或分批打印",
+                                         "The print template produced too much output (over {n} characters); "
+                                         "loop less or print fewer records at once", n=MAX_OUTPUT))
+                parts.append(chunk)
     except PrintError:
         raise
     except SecurityError as exc:

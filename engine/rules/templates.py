@@ -1,9 +1,9 @@
 """Subject, body and payload templates of rule actions: Jinja2 in its immutable sandbox.
 
 Templates are written by users, so they run in ``ImmutableSandboxedEnvironment``: no access to
-underscore attributes or Python internals, no mutation of the values handed in, ``range`` bounded
-by Jinja. Sizes are bounded too: a template over ``MAX_TEMPLATE`` characters is refused when the
-rule is checked, and a rendered text is cut at ``MAX_OUTPUT``. A template error becomes a
+underscore attributes or Python internals, no mutation of the values handed in; loops, calls and
+built values are bounded by :mod:`engine.jinja_bounds`. A template over ``MAX_TEMPLATE`` characters
+is refused when the rule is checked, and a rendered text is cut at ``MAX_OUTPUT``. A template error becomes a
 :class:`TemplateProblem` with the line, never a traceback.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any, Mapping
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
 from jinja2.exceptions import SecurityError, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.errors import QMSError
 from engine.i18n import Msg, msg
+from engine.jinja_bounds import BoundedSandbox, bounded_steps
 
 MAX_TEMPLATE = 20_000
 MAX_OUTPUT = 100_000
@@ -28,7 +28,7 @@ class TemplateProblem(QMSError):
     code = "template_error"
 
 
-class _Env(ImmutableSandboxedEnvironment):
+class _Env(BoundedSandbox):
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # values handed to templates are dicts, lists and scalars: nothing callable besides
         # the sandbox's own safe methods (dict.get, str.upper, …)
@@ -40,7 +40,7 @@ def _environment(strict: bool) -> _Env:
     env = _Env(autoescape=False, undefined=StrictUndefined if strict else Undefined,
                trim_blocks=True, lstrip_blocks=True)
     env.globals.clear()           # no range/dict/lipsum/cycler… beyond what filters give
-    env.globals["range"] = ImmutableSandboxedEnvironment().globals["range"]
+    env.globals["range"] = env.bounded_range
     return env
 
 
@@ -65,7 +65,14 @@ def _compiled(source: str):
 def render(source: str, context: Mapping[str, Any]) -> str:
     """``source`` rendered with ``context`` (unknown names render as empty text)."""
     try:
-        text = _compiled(source).render(**context)
+        with bounded_steps():
+            text, size = [], 0
+            for chunk in _compiled(source).generate(**context):
+                text.append(chunk)
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    break
+            text = "".join(text)
     except SecurityError as exc:
         raise TemplateProblem(msg("模板访问了不允许的内容：{e}", "The template tried something not allowed: {e}",
                                   e=str(exc)[:200])) from None

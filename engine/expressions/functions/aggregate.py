@@ -109,11 +109,48 @@ def _number_or_text(text: str):
         return text
 
 
+def _wildcard_segments(text: str) -> list[tuple[re.Pattern, int]]:
+    """The pattern split at its unescaped ``*``: (regex, length) per piece, ``?`` being ``.``."""
+    pieces: list[list[str]] = [[]]
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "~" and i + 1 < len(text) and text[i + 1] in "*?":
+            pieces[-1].append(re.escape(text[i + 1]))
+            i += 2
+            continue
+        if ch == "*":
+            pieces.append([])
+        else:
+            pieces[-1].append("." if ch == "?" else re.escape(ch))
+        i += 1
+    return [(re.compile("".join(piece), re.S | re.I), len(piece)) for piece in pieces]
+
+
 def _wildcard(text: str):
-    """Excel wildcards: * any run, ? one character, ~ escapes; case-insensitive."""
-    pattern = re.escape(text).replace(r"\~\*", "\0").replace(r"\~\?", "\1")
-    pattern = pattern.replace(r"\*", ".*").replace(r"\?", ".").replace("\0", r"\*").replace("\1", r"\?")
-    return re.compile(pattern, re.S | re.I).fullmatch
+    """Excel wildcards: * any run, ? one character, ~ escapes; case-insensitive.
+
+    Matched piece by piece (the first piece at the start, the last at the end, the middle ones
+    leftmost in order) instead of one ``.*`` regex, whose backtracking explodes on long text.
+    """
+    segments = _wildcard_segments(text)
+    if len(segments) == 1:
+        return segments[0][0].fullmatch
+    (first, _), middle, (last, last_length) = segments[0], segments[1:-1], segments[-1]
+
+    def match(value: str):
+        head = first.match(value)
+        if head is None:
+            return None
+        pos, end = head.end(), len(value) - last_length
+        for piece, _length in middle:
+            found = piece.search(value, pos, end)
+            if found is None:
+                return None
+            pos = found.end()
+        return last.fullmatch(value, end) if end >= pos else None
+
+    return match
 
 
 @lru_cache(maxsize=512)
