@@ -13,10 +13,12 @@ from typing import Iterator
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 from engine.storage.db import read_only
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_ROW_ID = 2**63 - 1
 
 
 def db() -> Session:
@@ -52,7 +54,17 @@ def commit() -> None:
     db().commit()
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in URLs: at most a 64-bit database integer, so a larger id is 404, not a crash."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter     # before any blueprint adds its routes
+
     @app.teardown_appcontext
     def _close(_exc) -> None:
         session = g.pop("db_session", None)

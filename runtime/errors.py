@@ -5,8 +5,9 @@ API routes (``/api/...``) always answer JSON ``{"error": {"code", "message"}}`` 
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, Request, jsonify, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as E
@@ -73,7 +74,21 @@ def filter_value_response(exc: FilterValueError):
     return jsonify(error_body("invalid_filter_value", text, errors=[{"filter": exc.key, "message": text}])), 422
 
 
+class BoundedJSONRequest(Request):
+    """``get_json`` answers a body nested deeper than the parser can follow with 400, like any
+    other unreadable JSON (``silent=True`` gives None), instead of a RecursionError."""
+
+    def get_json(self, force=False, silent=False, cache=True):
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            if silent:
+                return None
+            self.on_json_loading_failed(ValueError("JSON nested too deeply"))
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.request_class = BoundedJSONRequest
     app.register_error_handler(E.QMSError, engine_error_response)
     app.register_error_handler(FilterValueError, filter_value_response)
 
@@ -94,6 +109,17 @@ def register_error_handlers(app: Flask) -> None:
         known = HTTP_MESSAGES.get(exc.code)
         text = known.get(current_lang()) if known and exc.description == type(exc).description else exc.description
         return jsonify(error_body(code, text or exc.name)), exc.code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: Exception):
+        # the database restarted or is unreachable: 503, and the pool reconnects on the next request
+        from runtime.i18n import t
+        app.logger.warning("database unavailable on %s: %s", request.path, str(exc).splitlines()[0][:300])
+        text = t("数据库暂时不可用：请确认您的更改是否已保存，然后重试",
+                 "The database is temporarily unavailable: check whether your change was saved, then try again")
+        body = (jsonify(error_body("database_unavailable", text)) if _is_api() else text)
+        return body, 503, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

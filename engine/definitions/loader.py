@@ -32,10 +32,12 @@ CHECKLIST: tuple[Callable, ...] = (
 )
 SLOTS = ("flows", "rules", "reports", "dashboards", "roles")
 MAX_NESTING = 64    # real definitions nest about 20 levels; deeper input is refused before recursive checks
+MAX_LIST = 1000     # no list of a definition allows more than 500 items; longer ones are refused before the schema
 
 
 def _too_deep(data: Any) -> Problem | None:
-    """A problem at the first place nested deeper than MAX_NESTING, found without recursion."""
+    """A problem at the first place nested deeper than MAX_NESTING (or a list longer than MAX_LIST),
+    found without recursion and before the JSON Schema walks every item."""
     stack: list[tuple[Any, str, int]] = [(data, "$", 0)]
     while stack:
         node, path, depth = stack.pop()
@@ -45,6 +47,8 @@ def _too_deep(data: Any) -> Problem | None:
         if isinstance(node, dict):
             stack.extend((v, join(path, str(k)), depth + 1) for k, v in node.items())
         elif isinstance(node, list):
+            if len(node) > MAX_LIST:
+                return Problem(path, msg("最多 {n} 项（实际 {m} 项）", "At most {n} items (got {m})", n=MAX_LIST, m=len(node)))
             stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
     return None
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from engine.definitions import load_app
 from engine.definitions.builder import thaw
+from engine.definitions.loader import _too_deep
 from engine.definitions.model import AppPackage, FormDef
 from engine.errors import DefinitionError, NotFound, PermissionDenied, Problem
 from engine.i18n import msg
@@ -139,6 +140,9 @@ def import_app(session: Session, actor: Actor, package: Mapping[str, Any], *,
     require_admin(actor)
     tenant_id = actor.tenant_id
     published = form_service.published_forms(session, tenant_id)
+    deep = _too_deep(package)           # before the copy below recurses into it
+    if deep is not None:
+        raise DefinitionError([deep])
     app = load_app(copy.deepcopy(package) if isinstance(package, Mapping) else package, known_forms=published)
     raw = dict(app.raw)
     problems = (app_roles.requirement_problems(session, tenant_id, raw)

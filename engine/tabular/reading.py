@@ -18,6 +18,8 @@ from engine.i18n import msg
 
 MAX_COLUMNS = 500
 MAX_CELL_CHARS = 32_767          # Excel's own limit for one cell
+MAX_ROWS = 200_000               # data rows of one import; a bigger sheet is refused while counting
+MAX_UNPACKED_BYTES = 1 << 30     # an .xlsx unpacking to more than this is a zip bomb, refused unopened
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")    # gb18030: CSV saved by Excel on a Chinese Windows
 DELIMITERS = (",", ";", "\t")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -46,8 +48,14 @@ class Sheet:
         return self._rows()
 
     def count(self) -> int:
-        """Number of data rows (reads the sheet once)."""
-        return sum(1 for _ in self._rows())
+        """Number of data rows (reads the sheet once); FileError beyond MAX_ROWS, without reading the rest."""
+        n = 0
+        for _ in self._rows():
+            n += 1
+            if n > MAX_ROWS:
+                raise FileError(msg("文件的数据行超过 {m} 行，请分批导入", "The file has more than {m} data rows; "
+                                    "import it in parts", m=MAX_ROWS))
+        return n
 
 
 @dataclass
@@ -144,8 +152,16 @@ def _trim(values) -> list:
 # ---------------------------------------------------------------------------- xlsx
 
 def _open_xlsx(data: bytes) -> Workbook:
+    import zipfile
     from openpyxl import load_workbook
 
+    try:
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except Exception:   # not a zip at all (BadZipFile, truncated directory …)
+        raise FileError(_CORRUPT_XLSX) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FileError(msg("Excel 文件解压后超过 {m} MB，无法导入", "The Excel file unpacks to more than {m} MB; "
+                            "it cannot be imported", m=MAX_UNPACKED_BYTES >> 20))
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheets = [_xlsx_sheet(book, ws) for ws in book.worksheets if ws.sheet_state == "visible"]

@@ -51,6 +51,8 @@ def json_object() -> dict:
         line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
         raise BadInput(msg("请求体不是有效的 JSON（第 {l} 行第 {c} 列）",
                              "The request body is not valid JSON (line {l}, column {c})", l=line, c=column)) from None
+    except RecursionError:      # nested deeper than the parser can follow
+        raise BadInput(msg("请求体的 JSON 嵌套层数过多", "The request body's JSON is nested too deeply")) from None
     if not isinstance(body, dict):
         raise BadInput(msg("请求体必须是 JSON 对象 {…}", "The request body must be a JSON object {…}"))
     return body
