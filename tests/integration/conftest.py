@@ -35,7 +35,8 @@ def _reachable(engine) -> str | None:
 @pytest.fixture(scope="session")
 def pg_engine():
     """An engine whose connections all use a fresh, migrated schema."""
-    admin = make_engine(PG_URL, connect_args={"connect_timeout": 3})
+    # pre-ping: test_load_faults restarts the server mid-session; pooled connections must not fail then
+    admin = make_engine(PG_URL, connect_args={"connect_timeout": 3}, pool_pre_ping=True)
     problem = _reachable(admin)
     if problem is not None:
         admin.dispose()
@@ -46,7 +47,8 @@ def pg_engine():
     schema = f"qms_test_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=12, max_overflow=8)
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=12, max_overflow=8,
+                         pool_pre_ping=True)
     try:
         upgrade_database(engine)
         yield engine
