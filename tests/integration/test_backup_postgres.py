@@ -7,11 +7,11 @@ import uuid
 import pytest
 from sqlalchemy import inspect, text
 
-from engine.services import records as record_service
+from engine.services import audit_verify
 from engine.storage.audit import verify_chain
 from engine.storage.db import make_engine
 from tests.integration.conftest import PG_URL, _reachable, services_required
-from tests.runtime.test_backup_cli import PDF, Site, qms
+from tests.runtime.test_backup_cli import PDF, Site, damage, qms
 from tests.runtime.web_support import sign_in
 
 pytestmark = pytest.mark.integration
@@ -79,13 +79,7 @@ def test_postgres_round_trip_into_a_fresh_and_the_damaged_database(databases, tm
 
     # damage the original, then restore over it
     first, second = site.ids
-    with site.session() as s:
-        record_service.delete_record(s, site.admin, "lot", first, reason="mistake")
-        rec = record_service.get_record(s, site.admin, "lot", second)
-        record_service.update_record(s, site.admin, "lot", second, rec.version, {"qty": 1, "items": []}, "oops")
-        record_service.create_record(s, site.admin, "lot", {"lot_no": "L-3", "qty": 7})
-    (site.dir / "uploads" / site.upload_key).unlink()
-    site.stop()
+    damage(site)
     use(monkeypatch, url, site.dir)
     assert qms("restore", str(archive)).exit_code == 1          # holds data: --force required
     restored = qms("restore", str(archive), "--force")
@@ -100,6 +94,7 @@ def test_postgres_round_trip_into_a_fresh_and_the_damaged_database(databases, tm
     with site.session() as s:
         for record_id in site.ids:
             assert verify_chain(s, site.admin.tenant_id, "lot", record_id) == []
+        assert audit_verify.verify_tenant(s, site.admin.tenant_id).ok        # the whole tenant's chain
 
     # a PostgreSQL backup is not restored into SQLite
     use(monkeypatch, f"sqlite:///{tmp_path}/x.db", tmp_path / "x")

@@ -18,6 +18,7 @@ from engine.services import forms as form_service
 from engine.services import records as record_service
 from engine.services.backup_db import parse_target, search_path_schema
 from engine.services.files import save_file
+from engine.services import audit_verify
 from engine.storage.audit import verify_chain
 from engine.storage.db import session_scope
 from tests.runtime.web_support import make_app, sign_in
@@ -103,6 +104,18 @@ def site(built, tmp_path, monkeypatch):
     return built.copy(tmp_path / "site", monkeypatch)
 
 
+
+def damage(site) -> None:
+    """What a restore must undo: a record deleted, one changed, one added, the upload lost."""
+    first, second = site.ids
+    with site.session() as s:
+        record_service.delete_record(s, site.admin, "lot", first, reason="mistake")
+        rec = record_service.get_record(s, site.admin, "lot", second)
+        record_service.update_record(s, site.admin, "lot", second, rec.version, {"qty": 1, "items": []}, "oops")
+        record_service.create_record(s, site.admin, "lot", {"lot_no": "L-3", "qty": 7})
+    (site.dir / "uploads" / site.upload_key).unlink()
+    site.stop()
+
 def test_round_trip_restores_every_row_and_file(site, tmp_path):
     before = site.snapshot()
     archive = tmp_path / "nightly.tar.gz"
@@ -112,13 +125,7 @@ def test_round_trip_restores_every_row_and_file(site, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]      # no partial file left
 
     first, second = site.ids
-    with site.session() as s:        # damage: delete, change, add; then lose the upload
-        record_service.delete_record(s, site.admin, "lot", first, reason="mistake")
-        rec = record_service.get_record(s, site.admin, "lot", second)
-        record_service.update_record(s, site.admin, "lot", second, rec.version, {"qty": 1, "items": []}, "oops")
-        record_service.create_record(s, site.admin, "lot", {"lot_no": "L-3", "qty": 7})
-    (site.dir / "uploads" / site.upload_key).unlink()
-    site.stop()
+    damage(site)
 
     refused = qms("restore", str(archive))
     assert refused.exit_code == 1 and "--force" in refused.output
@@ -137,6 +144,7 @@ def test_round_trip_restores_every_row_and_file(site, tmp_path):
     with site.session() as s:
         for record_id in site.ids:
             assert verify_chain(s, site.admin.tenant_id, "lot", record_id) == []
+        assert audit_verify.verify_tenant(s, site.admin.tenant_id).ok        # the whole tenant's chain
         assert record_service.get_record(s, site.admin, "lot", second).data["qty"] == 90
 
 
