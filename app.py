@@ -60,10 +60,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _register_web(app: Flask) -> None:
     from runtime import (accounts, api, apps_admin, auth, db, entry, errors, health, home, i18n, notify, portal, records,
                          reports,
-                         printing, rules_admin, tasks, trace)
+                         printing, rules_admin, security, tasks, trace)
 
     db.init_app(app)
     i18n.init_app(app)
+    security.init_app(app)     # headers (CSP…), secure cookies behind TLS, the request body cap
     auth.init_app(app)
     errors.register_error_handlers(app)
     app.context_processor(lambda: {"actor": auth.current_actor()})

@@ -106,8 +106,6 @@ def _unauthorized():
 
 
 def init_app(app: Flask) -> None:
-    from runtime import security
-    security.init_app(app)      # headers, secure cookies behind TLS, body cap (idempotent)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.unauthorized_handler(_unauthorized)

@@ -81,10 +81,7 @@ def _too_large(exc: RequestEntityTooLarge):
 
 
 def init_app(app: Flask) -> None:
-    """Install the headers, the proxy trust and the cookie/body settings (once per app)."""
-    if app.extensions.get("qms_security"):
-        return
-    app.extensions["qms_security"] = True
+    """Install the headers, the proxy trust and the cookie/body settings."""
     if behind_proxy(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     if behind_proxy(app) or app.config.get("PREFERRED_URL_SCHEME") == "https":

@@ -83,9 +83,7 @@ def qms(database_url: str, redis_url: str, workdir: Path, clients: int, ops: int
     site = K.prepare_site(database_url, workdir, receiver.url)
     stack = K.Stack(database_url, redis_url, workdir)
     try:
-        stack.start_web()
-        stack.start_worker()
-        stack.start_worker()
+        stack.start()
         shared = K.seed_shared(stack.base, site.token, 4)
         ledger, seconds, _ = K.run_load(stack.base, site.token, clients=clients, ops=ops, shared=shared)
     finally:

@@ -243,6 +243,12 @@ class Stack:
             os.kill(pid, signal.SIGKILL)
         return len(pids)
 
+    def start(self, workers: int = 2) -> None:
+        """gunicorn, then ``workers`` rq workers (two: one can be killed while the other goes on)."""
+        self.start_web()
+        for _ in range(workers):
+            self.start_worker()
+
     def start_worker(self) -> subprocess.Popen:
         self._serial += 1
         name = f"rq{self._serial}"

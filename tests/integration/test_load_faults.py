@@ -49,9 +49,7 @@ def stack(tmp_path: Path):
         site = K.prepare_site(url, tmp_path, receiver.url)
         running = K.Stack(url, redis_url, tmp_path)
         try:
-            running.start_web()
-            running.start_worker()
-            running.start_worker()
+            running.start()
             yield site, running, receiver
         finally:
             running.stop()
